@@ -1,0 +1,1 @@
+"""Speed, memory and quality benchmarks; each module runs with one command."""

@@ -1,0 +1,1 @@
+"""Everything that talks HTTP: sites, spiders, Scrapy settings and the raw WARC archive."""

@@ -1,0 +1,58 @@
+"""FetchedPage: the one record a fetch produces, whether live from a spider or read back from WARC."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+Headers = tuple[tuple[str, str], ...]
+"""HTTP response headers as (name, value) pairs, in wire order; names keep their case."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """A fetched HTTP response with everything cleaning needs: raw bytes, headers, URL, fetch time.
+
+    Extraction depends on these saved inputs only, so the live crawl, re-cleaning from WARC
+    and the tests run the same code on the same values.
+    """
+
+    site: str
+    """Site id from the sites file; for foreign WARCs the host name without a leading ``www.``."""
+    url: str
+    """The URL that was requested (before redirects)."""
+    final_url: str
+    """The URL that answered with this body (after redirects)."""
+    status: int
+    """HTTP status code of the final response."""
+    headers: Headers
+    """Response headers of the final response."""
+    fetched_at: datetime
+    """When the response arrived; timezone-aware UTC."""
+    body: bytes = field(repr=False)
+    """The payload exactly as received after transfer decoding (never logged)."""
+    warc_file: str | None = None
+    """File name of the WARC file holding this response, once archived."""
+    warc_offset: int | None = None
+    """Byte offset of the WARC record inside ``warc_file``."""
+    hints: Mapping[str, str] = field(default_factory=dict)
+    """Discovery hints from feeds and sitemaps, e.g. ``published`` (ISO 8601) or ``title``."""
+
+    def __post_init__(self) -> None:
+        if self.fetched_at.tzinfo is None:
+            raise ValueError("FetchedPage.fetched_at must be timezone-aware")
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the raw body."""
+        return hashlib.sha256(self.body).hexdigest()
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None

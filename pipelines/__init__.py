@@ -1,0 +1,1 @@
+"""Everything after the response: decoding, cleaning, records and the Parquet dataset."""

@@ -1,0 +1,144 @@
+"""clean(page, rules) -> Article | Rejection: the one cleaning function for crawl and re-clean."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import trafilatura
+from lxml import html
+
+from crawler.items import FetchedPage
+from pipelines import boilerplate, metadata
+from pipelines.decode import DecodeError, DecodedText, decode_html
+from pipelines.htmltree import EmptyDocumentError, TooDeepError, parse_html
+from pipelines.records import Article, Reason, Rejection
+from pipelines.rules import CleaningRules
+from pipelines.urls import article_id, trusted_canonical
+from pipelines.version import cleaner_version, config_hash
+
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
+# Full timestamps rather than trafilatura's day-only default (libraries.md).
+_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "extensive_search": True}
+
+
+def clean(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
+    """Turn one fetched page into an article, or say why it is not one.
+
+    Pure: the result depends only on the page and the rules. Never raises for bad input;
+    a timeout must be enforced by the caller (see ``pipelines.pool``).
+    """
+    rejection = _precheck(page, rules)
+    if rejection is not None:
+        return rejection
+    try:
+        decoded = decode_html(page.body, page.header("Content-Type"))
+    except DecodeError as exc:
+        return Rejection(Reason.BAD_ENCODING, str(exc))
+    try:
+        return _extract(page, rules, decoded)
+    except TooDeepError as exc:
+        return _reject(Reason.TOO_DEEP, str(exc), decoded)
+    except EmptyDocumentError as exc:
+        return _reject(Reason.EMPTY_BODY, f"no HTML document: {exc}", decoded)
+    except (ValueError, TypeError, RecursionError, AttributeError) as exc:
+        # trafilatura and htmldate raise these on odd markup; one page must not stop a run.
+        return _reject(Reason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}", decoded)
+
+
+def _precheck(page: FetchedPage, rules: CleaningRules) -> Rejection | None:
+    """Reject by status, size and type before spending any parsing work."""
+    if page.status >= 300 or page.status < 200:
+        return Rejection(Reason.HTTP_ERROR, f"HTTP status {page.status}")
+    if len(page.body) > rules.max_bytes:
+        return Rejection(Reason.TOO_LARGE, f"{len(page.body)} bytes > limit {rules.max_bytes}")
+    content_type = (page.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if content_type and content_type not in _HTML_TYPES:
+        return Rejection(Reason.NOT_HTML, f"Content-Type {content_type}")
+    head = page.body[:1024].lstrip()
+    if not head:
+        return Rejection(Reason.EMPTY_BODY, "empty payload")
+    if head.startswith(_BINARY_MAGIC):
+        return Rejection(Reason.NOT_HTML, "binary payload")
+    return None
+
+
+def _reject(reason: Reason, detail: str, decoded: DecodedText) -> Rejection:
+    return Rejection(reason, detail, decoded.charset_declared, decoded.charset_used)
+
+
+def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> Article | Rejection:
+    tree = parse_html(decoded.text)
+    packs = boilerplate.matching_packs(tree, rules.packs)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=page.final_url,
+        with_metadata=True,
+        include_comments=False,
+        deduplicate=False,  # its cache is per process and order-dependent (P13)
+        date_extraction_params=_DATE_PARAMS,
+        prune_xpath=boilerplate.prune_xpaths(rules, packs) or None,
+    )
+    if document is None:
+        return _reject(Reason.EMPTY_BODY, "no main text found", decoded)
+    fields: dict[str, Any] = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    lines = boilerplate.clean_lines(fields.get("text") or "", boilerplate.line_filter(rules, packs))
+    title = metadata.clean_str(fields.get("title"))
+    if lines and title and lines[0] == title:
+        lines = lines[1:]  # the headline is its own field, not the first paragraph
+    text = "\n\n".join(lines)
+    words = metadata.word_count(text)
+    if words == 0:
+        return _reject(Reason.EMPTY_BODY, "main text was only boilerplate", decoded)
+    if words < rules.min_words:
+        return _reject(Reason.NOT_ARTICLE, f"{words} words < {rules.min_words}", decoded)
+    return _article(page, rules, decoded, tree, fields, text, words)
+
+
+def _article(
+    page: FetchedPage,
+    rules: CleaningRules,
+    decoded: DecodedText,
+    tree: html.HtmlElement,
+    fields: dict[str, Any],
+    text: str,
+    words: int,
+) -> Article:
+    canonical_hrefs = tree.xpath("//head/link[@rel='canonical']/@href")
+    canonical = trusted_canonical(str(canonical_hrefs[0]) if canonical_hrefs else None, page.final_url)
+    published_raw = metadata.precise_published(tree, fields.get("date"))
+    published_source = "page" if published_raw else None
+    if not published_raw and page.hints.get("published"):
+        published_raw, published_source = page.hints["published"], "hint"
+    modified = metadata.modified_raw(tree)
+    return Article(
+        article_id=article_id(canonical),
+        url=page.final_url,
+        canonical_url=canonical,
+        site=page.site,
+        title=metadata.clean_str(fields.get("title")),  # normalised again: cheap, keeps _article standalone
+        description=metadata.clean_str(fields.get("description")),
+        text=text,
+        authors=metadata.split_authors(fields.get("author")),
+        published=metadata.parse_timestamp(published_raw),
+        published_raw=published_raw,
+        published_source=published_source,
+        modified=metadata.parse_timestamp(modified),
+        modified_raw=modified,
+        language=metadata.page_language(tree, text),
+        categories=[c for c in (metadata.clean_str(x) for x in fields.get("categories") or []) if c],
+        tags=[t for t in (metadata.clean_str(x) for x in fields.get("tags") or []) if t],
+        image_url=metadata.clean_str(fields.get("image")),
+        word_count=words,
+        content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        raw_sha256=page.sha256,
+        warc_file=page.warc_file,
+        warc_offset=page.warc_offset,
+        fetched_at=page.fetched_at,
+        charset_declared=decoded.charset_declared,
+        charset_used=decoded.charset_used,
+        cleaner_version=cleaner_version(),
+        config_hash=config_hash(rules),
+    )

@@ -1,0 +1,116 @@
+"""Small pure normalisers for article metadata: dates, authors, language, modified time."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+import py3langid
+from lxml import html
+
+# German local news states local wall-clock time; a time without an offset is Berlin time.
+LOCAL_ZONE = ZoneInfo("Europe/Berlin")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MIDNIGHT_NAIVE = re.compile(r"^\d{4}-\d{2}-\d{2}T00:00:00$")
+_MODIFIED_XPATH = (
+    "//meta[@property='article:modified_time' or @property='og:updated_time'"
+    " or @itemprop='dateModified' or @name='last-modified' or @name='dcterms.modified']/@content"
+)
+_PUBLISHED_XPATH = (
+    "//meta[@property='article:published_time' or @itemprop='datePublished'"
+    " or @name='date' or @name='dcterms.created']/@content"
+)
+_JSONLD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{8,40})"')
+_JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
+_LANG_CODE = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]+)*$")
+_WORD = re.compile(r"\w+")
+
+
+def parse_timestamp(raw: str | None) -> datetime | None:
+    """Parse an ISO 8601 date or timestamp into UTC; local times count as Europe/Berlin.
+
+    A bare date (or htmldate's midnight without offset, which is how it renders a bare
+    date) becomes midnight Berlin time. Unparseable input gives None; the raw string is
+    kept by the caller.
+    """
+    if not raw:
+        return None
+    value = raw.strip()
+    if _MIDNIGHT_NAIVE.match(value):
+        value = value[:10]
+    try:
+        if _DATE_ONLY.match(value):
+            parsed = datetime.combine(datetime.fromisoformat(value).date(), time(), LOCAL_ZONE)
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL_ZONE)
+    return parsed.astimezone(UTC)
+
+
+def split_authors(raw: str | None) -> list[str]:
+    """Author names from trafilatura's ``;``-joined string, de-duplicated in order."""
+    if not raw:
+        return []
+    names: list[str] = []
+    for part in raw.split(";"):
+        name = " ".join(part.split())
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _declared_timestamp(tree: html.HtmlElement, xpath: str, jsonld: re.Pattern[str]) -> str | None:
+    values = tree.xpath(xpath)
+    if values:
+        return str(values[0]).strip() or None
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        match = jsonld.search(str(script))
+        if match:
+            return match.group(1)
+    return None
+
+
+def modified_raw(tree: html.HtmlElement) -> str | None:
+    """The page's last-modified timestamp string from meta tags or JSON-LD, if any."""
+    return _declared_timestamp(tree, _MODIFIED_XPATH, _JSONLD_MODIFIED)
+
+
+def precise_published(tree: html.HtmlElement, found: str | None) -> str | None:
+    """A declared publication timestamp with time of day that agrees with ``found``'s day.
+
+    htmldate often returns only the day; when the page's meta or JSON-LD states a full
+    timestamp for that same day, the full one is kept.
+    """
+    declared = _declared_timestamp(tree, _PUBLISHED_XPATH, _JSONLD_PUBLISHED)
+    if declared and found and len(declared) > 10 and declared[:10] == found[:10]:
+        if parse_timestamp(declared) is not None:
+            return declared
+    return found
+
+
+def page_language(tree: html.HtmlElement, text: str) -> str | None:
+    """ISO 639-1 code: the page's ``<html lang>`` when well-formed, else detected from text."""
+    declared = tree.get("lang") or tree.get("xml:lang")
+    if declared and _LANG_CODE.match(declared.strip()):
+        return declared.strip()[:2].lower()
+    if len(text) < 20:
+        return None
+    code, _ = py3langid.classify(text[:5000])
+    return str(code)
+
+
+def word_count(text: str) -> int:
+    """Number of word tokens (Unicode ``\\w+``)."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def clean_str(value: str | None) -> str | None:
+    """Whitespace-normalised string, or None when empty."""
+    if value is None:
+        return None
+    cleaned = " ".join(value.split())
+    return cleaned or None

@@ -1,0 +1,37 @@
+"""Build the page-outcome row that every fetched page leaves, article or not."""
+
+from __future__ import annotations
+
+from crawler.items import FetchedPage
+from pipelines.records import Article, PageOutcome, Rejection
+
+
+def page_outcome(
+    page: FetchedPage,
+    result: Article | Rejection,
+    *,
+    cleaner_version: str,
+    config_hash: str,
+) -> PageOutcome:
+    """The ``pages`` row for ``page``: where its bytes are and what cleaning made of them."""
+    is_article = isinstance(result, Article)
+    return PageOutcome(
+        url=page.url,
+        final_url=page.final_url,
+        site=page.site,
+        status=page.status,
+        outcome="article" if is_article else "rejected",
+        reason=None if isinstance(result, Article) else str(result.reason),
+        detail=None if isinstance(result, Article) else (result.detail or None),
+        article_id=result.article_id if isinstance(result, Article) else None,
+        content_type=page.header("Content-Type"),
+        content_length=len(page.body),
+        charset_declared=result.charset_declared,
+        charset_used=result.charset_used,
+        raw_sha256=page.sha256 if page.body else None,
+        warc_file=page.warc_file,
+        warc_offset=page.warc_offset,
+        fetched_at=page.fetched_at,
+        cleaner_version=cleaner_version,
+        config_hash=config_hash,
+    )

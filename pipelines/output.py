@@ -1,0 +1,79 @@
+"""DatasetOutput: writes each cleaned page to the articles and pages datasets, for crawl and re-clean."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from crawler.items import FetchedPage
+from pipelines.outcomes import page_outcome
+from pipelines.parquet import DatasetWriter, RecordError, article_partition, page_partition
+from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Article, Reason, Rejection
+from pipelines.rules import CleaningRules
+from pipelines.version import cleaner_version, config_hash
+
+logger = logging.getLogger(__name__)
+
+ARTICLES_DIR = "articles"
+PAGES_DIR = "pages"
+
+
+class DatasetOutput:
+    """One writer pair (articles + pages) per file key; a new key commits the previous pair.
+
+    The file key names the output files (``part-<key>-NNNNN.parquet``): re-cleaning the
+    same WARC uses the same key and so replaces its earlier files instead of adding rows.
+    """
+
+    def __init__(self, data_dir: Path, rules: CleaningRules) -> None:
+        self._articles_root = data_dir / ARTICLES_DIR
+        self._pages_root = data_dir / PAGES_DIR
+        self._version = cleaner_version()
+        self._config_hash = config_hash(rules)
+        self._key: str | None = None
+        self._writers: tuple[DatasetWriter, DatasetWriter] | None = None
+
+    def write(self, key: str, page: FetchedPage, result: Article | Rejection) -> Article | Rejection:
+        """Write the article (if any) and the page's outcome row; return what was recorded.
+
+        An article that fails validation is recorded as an ``invalid_record`` rejection
+        with the field named, so the page still leaves its row.
+        """
+        articles, pages = self._writers_for(key)
+        if isinstance(result, Article):
+            try:
+                articles.write(result)
+            except RecordError as exc:
+                logger.warning("invalid article from %s: %s", page.final_url, exc)
+                result = Rejection(
+                    Reason.INVALID_RECORD, str(exc), result.charset_declared, result.charset_used
+                )
+        outcome = page_outcome(
+            page, result, cleaner_version=self._version, config_hash=self._config_hash
+        )
+        pages.write(outcome)
+        return result
+
+    def close(self) -> None:
+        """Commit everything written so far."""
+        if self._writers is not None:
+            for writer in self._writers:
+                writer.close()
+            self._writers = None
+
+    def abort(self) -> None:
+        """Discard uncommitted files (committed ones stay)."""
+        if self._writers is not None:
+            for writer in self._writers:
+                writer.abort()
+            self._writers = None
+
+    def _writers_for(self, key: str) -> tuple[DatasetWriter, DatasetWriter]:
+        if self._writers is None or key != self._key:
+            self.close()
+            self._key = key
+            self._writers = (
+                DatasetWriter(self._articles_root, ARTICLE_SCHEMA, article_partition, file_key=key),
+                DatasetWriter(self._pages_root, PAGE_SCHEMA, page_partition, file_key=key),
+            )
+        return self._writers

@@ -1,0 +1,68 @@
+"""A process pool behind concurrent.futures.Executor whose tasks are killed at a time limit."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import ParamSpec, TypeVar
+
+import pebble
+
+from crawler.items import FetchedPage
+from pipelines.records import Article, Reason, Rejection
+from pipelines.rules import CleaningRules
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+"""Nutch's parser.timeout; trafilatura is quadratic on some markup (reliability P10)."""
+
+
+class KillingProcessPool(Executor):
+    """pebble's ProcessPool as an Executor: a task over ``timeout`` seconds has its worker
+    killed and replaced, and its future raises ``TimeoutError``; a worker that dies raises
+    ``pebble.ProcessExpired``. Other tasks are unaffected.
+    """
+
+    def __init__(self, max_workers: int, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        # forkserver: workers start from a clean process that has already imported the
+        # cleaning code, so starting (and restarting after a kill) is fast and thread-safe.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["pipelines.clean"])
+        self._timeout = timeout
+        self._pool = pebble.ProcessPool(max_workers=max_workers, context=context)
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Schedule ``fn(*args, **kwargs)`` with this pool's time limit."""
+        future: Future[T] = self._pool.schedule(fn, args, kwargs, timeout=self._timeout)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop accepting work; with ``cancel_futures`` drop queued tasks too."""
+        if cancel_futures:
+            self._pool.stop()
+        else:
+            self._pool.close()
+        if wait:
+            self._pool.join()
+
+
+def clean_task(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
+    """The unit of work sent to a worker.
+
+    Imported inside so the parent process never loads trafilatura; the forkserver has it.
+    """
+    from pipelines.clean import clean
+
+    return clean(page, rules)
+
+
+def failure_rejection(exc: BaseException) -> Rejection:
+    """The rejection recorded for a page whose cleaning task failed instead of returning."""
+    if isinstance(exc, TimeoutError):
+        return Rejection(Reason.TIMEOUT, f"cleaning exceeded the time limit ({exc})")
+    if isinstance(exc, pebble.ProcessExpired):
+        return Rejection(Reason.WORKER_CRASHED, f"worker process died (exit code {exc.exitcode})")
+    return Rejection(Reason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")

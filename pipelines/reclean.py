@@ -1,0 +1,146 @@
+"""Re-clean archived raw pages: WARC files → clean() in a worker pool → the Parquet datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from crawler.items import FetchedPage
+from pipelines.output import DatasetOutput
+from pipelines.pool import KillingProcessPool, clean_task, failure_rejection
+from pipelines.records import Article, Rejection
+from pipelines.rules import CleaningRules
+from pipelines.warc import WarcReadError, find_warc_files, iter_pages
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RecleanOptions:
+    """What to re-clean, where to write it, and how hard to work."""
+
+    inputs: tuple[Path, ...]
+    data_dir: Path
+    rules: CleaningRules = field(default_factory=CleaningRules)
+    workers: int = 2
+    timeout: float = 30.0
+    progress: bool = False
+    window_per_worker: int = 8
+    """Pages in flight per worker: enough to keep workers busy, few enough to bound memory."""
+
+
+@dataclass(slots=True)
+class RecleanSummary:
+    """Counts for the run; ``input_errors`` non-empty means the run was partial."""
+
+    files: int = 0
+    pages: int = 0
+    articles: int = 0
+    rejections: Counter[str] = field(default_factory=Counter)
+    input_errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def partial(self) -> bool:
+        """True when some input could not be read completely."""
+        return bool(self.input_errors)
+
+    def render(self) -> str:
+        """The human summary printed at the end of the command."""
+        rate = self.pages / self.seconds if self.seconds else 0.0
+        lines = [
+            f"files: {self.files}  pages: {self.pages}  articles: {self.articles}  "
+            f"rejected: {sum(self.rejections.values())}  seconds: {self.seconds:.1f}  "
+            f"pages/s: {rate:.1f}"
+        ]
+        lines += [f"  rejected {reason}: {n}" for reason, n in sorted(self.rejections.items())]
+        lines += [f"  input error: {error}" for error in self.input_errors]
+        if self.partial:
+            lines.append("PARTIAL: some input could not be read; all readable records were processed")
+        return "\n".join(lines)
+
+
+def file_key(warc: Path) -> str:
+    """Output file key for one input WARC: re-cleaning it again replaces exactly its files."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", warc.name.removesuffix(".gz").removesuffix(".warc"))
+    return f"{stem[:60]}-{hashlib.sha256(warc.name.encode()).hexdigest()[:8]}"
+
+
+def reclean(options: RecleanOptions, executor: Executor | None = None) -> RecleanSummary:
+    """Re-clean every response record of the input WARCs into ``options.data_dir``.
+
+    Results are consumed in input order, so the same input always gives the same rows in
+    the same files; the in-flight window gives backpressure, so memory stays flat.
+    """
+    started = time.monotonic()
+    summary = RecleanSummary()
+    files = find_warc_files(options.inputs)
+    summary.files = len(files)
+    own_executor = executor is None
+    pool = executor or KillingProcessPool(options.workers, options.timeout)
+    window = max(1, options.workers * options.window_per_worker)
+    output = DatasetOutput(options.data_dir, options.rules)
+    bar = tqdm(total=len(files), unit="file", disable=not options.progress, file=sys.stderr)
+    in_flight: deque[tuple[Path, FetchedPage, Future[Article | Rejection]]] = deque()
+    try:
+        for warc, page in _pages(files, summary, bar):
+            in_flight.append((warc, page, pool.submit(clean_task, page, options.rules)))
+            if len(in_flight) >= window:
+                _consume(in_flight.popleft(), output, summary)
+        while in_flight:
+            _consume(in_flight.popleft(), output, summary)
+        output.close()
+    except BaseException:
+        output.abort()
+        raise
+    finally:
+        bar.close()
+        if own_executor:
+            pool.shutdown(wait=True, cancel_futures=True)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _pages(
+    files: Sequence[Path], summary: RecleanSummary, bar: tqdm[None]
+) -> Iterator[tuple[Path, FetchedPage]]:
+    """All pages of all files; a damaged file is reported and the next one read."""
+    for warc in files:
+        try:
+            for page in iter_pages(warc):
+                yield warc, page
+        except WarcReadError as exc:
+            logger.error("%s", exc)
+            summary.input_errors.append(str(exc))
+        except OSError as exc:
+            logger.error("cannot read %s: %s", warc, exc)
+            summary.input_errors.append(f"{warc}: {exc}")
+        bar.update(1)
+
+
+def _consume(
+    item: tuple[Path, FetchedPage, Future[Article | Rejection]],
+    output: DatasetOutput,
+    summary: RecleanSummary,
+) -> None:
+    warc, page, future = item
+    try:
+        result = future.result()
+    except Exception as exc:  # the task failed: timeout, dead worker, unpicklable result
+        result = failure_rejection(exc)
+    result = output.write(file_key(warc), page, result)
+    summary.pages += 1
+    if isinstance(result, Article):
+        summary.articles += 1
+    else:
+        summary.rejections[str(result.reason)] += 1
