@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
-from lxml import html
+from lxml import etree, html
 
 from pipelines.rules import CleaningRules, RulePack
 
 
+@lru_cache(maxsize=64)  # compiled once per process per pack, not once per page
+def _detector(detect: tuple[str, ...]) -> etree.XPath:
+    return etree.XPath("boolean(" + " | ".join(detect) + ")")
+
+
 def matching_packs(tree: html.HtmlElement, packs: Iterable[RulePack]) -> list[RulePack]:
     """The packs whose detector matches this page (packs without detectors always match)."""
-    return [pack for pack in packs if not pack.detect or any(tree.xpath(x) for x in pack.detect)]
+    return [pack for pack in packs if not pack.detect or _detector(pack.detect)(tree)]
 
 
 def prune_xpaths(rules: CleaningRules, packs: Sequence[RulePack]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache, lru_cache
 from importlib.metadata import version
 
 from pipelines.rules import CleaningRules
@@ -11,11 +12,13 @@ CLEANING_CODE_VERSION = "1.0.0"
 """Bump whenever a change alters cleaned output for the same input and rules."""
 
 
+@cache  # reading package metadata costs ~1 ms; the answer never changes within a process
 def cleaner_version() -> str:
     """Our cleaning code version plus the trafilatura version it runs on."""
     return f"{CLEANING_CODE_VERSION}+trafilatura-{version('trafilatura')}"
 
 
+@lru_cache(maxsize=16)  # rules are frozen and hashable; hashing them per page would cost ~1 ms
 def config_hash(rules: CleaningRules) -> str:
     """Hash of everything besides the input that decides the output: rules and code version."""
     return hashlib.sha256(f"{cleaner_version()}|{rules.config_hash()}".encode()).hexdigest()[:16]

@@ -1,0 +1,320 @@
+"""Extraction-quality benchmark: the project's clean() beside bare trafilatura on the eval set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import re
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from benchmarks.evalset import (
+    DatasetScores,
+    EvalPage,
+    Prediction,
+    default_eval_dir,
+    load_eval,
+    score,
+)
+
+if TYPE_CHECKING:
+    from crawler.items import FetchedPage
+
+logger = logging.getLogger(__name__)
+
+SIDES = ("ours", "bare")
+FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+"""Fixed fetch time so that the project's cleaner sees identical inputs on every run."""
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@dataclass(frozen=True, slots=True)
+class SideRun:
+    """Predictions of one extractor over a list of pages, with timings and failures."""
+
+    side: str
+    predictions: dict[str, Prediction]
+    wall_seconds: float
+    """Elapsed time for all pages, including worker start-up."""
+    page_seconds: dict[str, float]
+    """Page id to extraction time measured inside the worker (imports excluded)."""
+    errors: dict[str, str]
+    """Page id to exception text for pages whose extraction raised (scored as empty)."""
+
+    @property
+    def pages_per_second(self) -> float:
+        """Throughput over the wall time of the whole run."""
+        return len(self.predictions) / self.wall_seconds if self.wall_seconds else 0.0
+
+    def pages_per_cpu_second(self, page_ids: Sequence[str]) -> float:
+        """Single-worker throughput on ``page_ids``, from the in-worker timings."""
+        seconds = sum(self.page_seconds[page_id] for page_id in page_ids)
+        return len(page_ids) / seconds if seconds else 0.0
+
+
+def ours_unavailable() -> str | None:
+    """Why the project's cleaner cannot be imported, or None when it can."""
+    try:
+        import pipelines.clean  # noqa: F401
+    except ImportError as exc:
+        return f"pipelines.clean is not importable ({type(exc).__name__}: {exc})"
+    return None
+
+
+def article_day(published_raw: str | None, published: datetime | None) -> str | None:
+    """The page's publication day: the raw string's date part if ISO, else the Berlin day."""
+    if published_raw and _DAY_RE.fullmatch(published_raw.strip()[:10]):
+        return published_raw.strip()[:10]
+    if published is None:
+        return None
+    # date-only values are stored as midnight Berlin, so the UTC day would be one day early
+    return published.astimezone(_BERLIN).date().isoformat()
+
+
+def predict_bare(page: EvalPage) -> Prediction:
+    """Bare ``trafilatura.bare_extraction`` with metadata and default options."""
+    import trafilatura
+    from trafilatura.settings import Document
+
+    document = trafilatura.bare_extraction(page.read_html(), url=page.url, with_metadata=True)
+    if not isinstance(document, Document):
+        return Prediction()
+    author = document.author or ""
+    return Prediction(
+        text=document.text or "",
+        title=document.title,
+        authors=[name.strip() for name in author.split(";") if name.strip()],
+        date=document.date,
+    )
+
+
+def fetched_page(page: EvalPage) -> FetchedPage:
+    """The ``FetchedPage`` the project's cleaner receives for an eval page."""
+    # imported here so that the bare side keeps working while project code is in flux
+    from crawler.items import FetchedPage
+
+    url = page.url or f"https://eval.invalid/{page.id}"
+    host = urlsplit(page.url).hostname if page.url else None
+    return FetchedPage(
+        site=host.removeprefix("www.") if host else "eval",
+        url=url,
+        final_url=url,
+        status=200,
+        headers=(("Content-Type", "text/html"),),
+        fetched_at=FETCHED_AT,
+        body=page.read_html(),
+    )
+
+
+def predict_ours(page: EvalPage) -> Prediction:
+    """The project's ``clean()`` with default rules; a Rejection is the empty prediction."""
+    from pipelines.clean import clean
+    from pipelines.records import Article
+    from pipelines.rules import CleaningRules
+
+    result = clean(fetched_page(page), CleaningRules())
+    if not isinstance(result, Article):
+        return Prediction()
+    return Prediction(
+        text=result.text,
+        title=result.title,
+        authors=list(result.authors),
+        date=article_day(result.published_raw, result.published),
+    )
+
+
+def _warm_up(side: str) -> None:
+    # import the extractor before timing starts, so the first page does not pay for it
+    if side == "ours":
+        import pipelines.clean  # noqa: F401
+    import trafilatura  # noqa: F401
+
+
+def _predict_timed(job: tuple[str, EvalPage]) -> tuple[Prediction, float, str | None]:
+    side, page = job
+    predict = predict_ours if side == "ours" else predict_bare
+    started = time.perf_counter()
+    try:
+        prediction, error = predict(page), None
+    except Exception as exc:  # one broken page must not sink the whole benchmark
+        prediction, error = Prediction(), f"{type(exc).__name__}: {exc}"
+    return prediction, time.perf_counter() - started, error
+
+
+def run_side(side: str, pages: Sequence[EvalPage], workers: int = 2) -> SideRun:
+    """Predict every page with ``side`` ("ours" or "bare") using ``workers`` processes."""
+    if side not in SIDES:
+        raise ValueError(f"unknown side {side!r}; expected one of {SIDES}")
+    jobs = [(side, page) for page in pages]
+    started = time.perf_counter()
+    if workers <= 1:
+        _warm_up(side)
+        results = [_predict_timed(job) for job in jobs]
+    else:
+        # spawn: workers start clean, with no threads or state inherited from the caller
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_warm_up, initargs=(side,)
+        ) as pool:
+            results = list(pool.map(_predict_timed, jobs, chunksize=4))
+    wall = time.perf_counter() - started
+    errors = {page.id: error for page, (_, _, error) in zip(pages, results, strict=True) if error}
+    for page_id, error in errors.items():
+        logger.warning("%s extraction failed on %s: %s", side, page_id, error)
+    return SideRun(
+        side=side,
+        predictions={page.id: pred for page, (pred, _, _) in zip(pages, results, strict=True)},
+        wall_seconds=wall,
+        page_seconds={page.id: secs for page, (_, secs, _) in zip(pages, results, strict=True)},
+        errors=errors,
+    )
+
+
+_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("body P", "body_precision", "body_pages"),
+    ("body R", "body_recall", "body_pages"),
+    ("body F1", "body_f1", "body_pages"),
+    ("snippet P", "snippet_precision", ""),
+    ("snippet R", "snippet_recall", ""),
+    ("snippet F1", "snippet_f1", ""),
+    ("title acc", "title_accuracy", "title_pages"),
+    ("date acc", "date_accuracy", "date_pages"),
+    ("author F1", "author_f1", "author_pages"),
+    ("boilerplate pages", "boilerplate_pages", ""),
+)
+
+
+def _cell(value: float | int | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.{digits}f}"
+
+
+def _delta(ours: float | int | None, bare: float | int | None, digits: int = 3) -> str:
+    if ours is None or bare is None:
+        return "-"
+    return f"{ours - bare:+d}" if isinstance(ours, int) else f"{ours - bare:+.{digits}f}"
+
+
+def format_table(
+    name: str,
+    scores: Mapping[str, DatasetScores],
+    speeds: Mapping[str, float] | None = None,
+) -> str:
+    """One dataset's scores per side ("ours", "bare"), with ours minus bare.
+
+    ``speeds`` maps a side to its single-worker pages per second on this dataset.
+    """
+    reference = scores.get("ours") or scores["bare"]
+    ours, bare = scores.get("ours"), scores.get("bare")
+    lines = [
+        f"== {name} ({reference.pages} pages) ==",
+        f"{'metric':<24}{'ours':>8}{'bare':>8}{'delta':>8}",
+    ]
+    for label, attribute, count_attribute in _ROWS:
+        if getattr(reference, attribute) is None:
+            continue
+        ours_value = getattr(ours, attribute) if ours else None
+        bare_value = getattr(bare, attribute) if bare else None
+        counted = f" (n={getattr(reference, count_attribute)})" if count_attribute else ""
+        lines.append(
+            f"{label + counted:<24}{_cell(ours_value):>8}{_cell(bare_value):>8}"
+            f"{_delta(ours_value, bare_value):>8}"
+        )
+    if speeds:
+        ours_speed, bare_speed = speeds.get("ours"), speeds.get("bare")
+        lines.append(
+            f"{'pages/s per worker':<24}{_cell(ours_speed, 1):>8}{_cell(bare_speed, 1):>8}"
+            f"{_delta(ours_speed, bare_speed, 1):>8}"
+        )
+    return "\n".join(lines)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.quality", description=__doc__)
+    parser.add_argument("--datasets", nargs="+", help="datasets to score (default: all)")
+    parser.add_argument("--limit", type=int, help="score only the first N pages of each dataset")
+    parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES))
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    parser.add_argument("--eval-dir", type=Path, help="evaluation folder (default: ../shared/eval)")
+    parser.add_argument("--json", type=Path, help="also write all scores to this JSON file")
+    return parser.parse_args(argv)
+
+
+def _limit(pages: list[EvalPage], limit: int | None) -> list[EvalPage]:
+    if limit is None:
+        return pages
+    taken: dict[str, int] = {}
+    kept = []
+    for page in pages:
+        taken[page.dataset] = taken.get(page.dataset, 0) + 1
+        if taken[page.dataset] <= limit:
+            kept.append(page)
+    return kept
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; returns 1 when the eval set or a requested side is unavailable."""
+    args = _parse_args(argv)
+    try:
+        pages = _limit(load_eval(args.eval_dir or default_eval_dir(), args.datasets), args.limit)
+    except FileNotFoundError as exc:
+        print(f"skipping quality benchmark: {exc}", file=sys.stderr)
+        return 1
+    if not pages:
+        print(f"no pages selected (datasets: {args.datasets})", file=sys.stderr)
+        return 1
+    runs: dict[str, SideRun] = {}
+    status = 0
+    for side in args.sides:
+        problem = ours_unavailable() if side == "ours" else None
+        if problem:
+            print(f"ours: skipped, {problem}", file=sys.stderr)
+            status = 1
+            continue
+        runs[side] = run_side(side, pages, args.workers)
+    if not runs:
+        return status
+    scores = {side: score(pages, run.predictions) for side, run in runs.items()}
+    report: dict[str, Any] = {"pages": len(pages), "sides": {}, "datasets": {}}
+    for side, run in runs.items():
+        print(
+            f"{side}: {len(pages)} pages in {run.wall_seconds:.1f} s with {args.workers} "
+            f"worker(s) = {run.pages_per_second:.1f} pages/s; {len(run.errors)} errors"
+        )
+        report["sides"][side] = {
+            "workers": args.workers,
+            "wall_seconds": run.wall_seconds,
+            "pages_per_second": run.pages_per_second,
+            "errors": run.errors,
+        }
+    for name in dict.fromkeys(page.dataset for page in pages):
+        ids = [page.id for page in pages if page.dataset == name]
+        speeds = {side: run.pages_per_cpu_second(ids) for side, run in runs.items()}
+        by_side = {side: side_scores[name] for side, side_scores in scores.items()}
+        print()
+        print(format_table(name, by_side, speeds))
+        report["datasets"][name] = {
+            side: {**by_side[side].as_dict(), "pages_per_worker_second": speeds[side]}
+            for side in by_side
+        }
+    if args.json:
+        args.json.write_text(
+            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
