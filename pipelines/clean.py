@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import html
@@ -85,7 +86,9 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         return _reject(Reason.EMPTY_BODY, "no main text found", decoded)
     fields: dict[str, Any] = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     lines = boilerplate.clean_lines(fields.get("text") or "", boilerplate.line_filter(rules, packs))
-    title = metadata.clean_str(fields.get("title"))
+    title = metadata.strip_site_suffix(
+        metadata.clean_str(fields.get("title")), fields.get("sitename"), urlsplit(page.final_url).netloc
+    )
     if lines and title and lines[0] == title:
         lines = lines[1:]  # the headline is its own field, not the first paragraph
     text = "\n\n".join(lines)
@@ -94,7 +97,7 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         return _reject(Reason.EMPTY_BODY, "main text was only boilerplate", decoded)
     if words < rules.min_words:
         return _reject(Reason.NOT_ARTICLE, f"{words} words < {rules.min_words}", decoded)
-    return _article(page, rules, decoded, tree, fields, text, words)
+    return _article(page, rules, decoded, tree, fields | {"title": title}, text, words)
 
 
 def _article(
@@ -118,7 +121,7 @@ def _article(
         url=page.final_url,
         canonical_url=canonical,
         site=page.site,
-        title=metadata.clean_str(fields.get("title")),  # normalised again: cheap, keeps _article standalone
+        title=fields["title"],
         description=metadata.clean_str(fields.get("description")),
         text=text,
         authors=metadata.split_authors(fields.get("author")),

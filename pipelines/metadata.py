@@ -103,6 +103,37 @@ def page_language(tree: html.HtmlElement, text: str) -> str | None:
     return str(code)
 
 
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " * ", "：", " : ")
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
+def _squash(value: str) -> str:
+    return _NON_ALNUM.sub("", value.casefold())
+
+
+def strip_site_suffix(title: str | None, sitename: str | None, host: str) -> str | None:
+    """Remove a trailing '| Site name' from a title when it names this site.
+
+    Only a segment that matches the site's own name or host is removed: German headlines
+    use ' – ' inside the headline itself, so a separator alone proves nothing.
+    """
+    if not title:
+        return title
+    site, host_letters = _squash(sitename or ""), _squash(host.removeprefix("www."))
+    changed = True
+    while changed:
+        changed = False
+        for separator in _TITLE_SEPARATORS:
+            head, found, tail = title.rpartition(separator)
+            squashed = _squash(tail)
+            if not found or not head.strip() or len(squashed) < 2:
+                continue
+            if squashed in host_letters or (site and (squashed in site or site in squashed)):
+                title, changed = head.strip(), True
+                break
+    return title
+
+
 def word_count(text: str) -> int:
     """Number of word tokens (Unicode ``\\w+``)."""
     return sum(1 for _ in _WORD.finditer(text))
