@@ -1,0 +1,40 @@
+"""DatasetOutput: every page leaves a pages row, even when its article fails validation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pipelines.output import DatasetOutput
+from pipelines.parquet import read_dataset
+from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Article, Reason, Rejection
+from pipelines.rules import CleaningRules
+from tests.factories import make_article
+from tests.pages import make_page
+
+
+def test_invalid_article_is_recorded_as_a_rejection_with_the_field(tmp_path: Path) -> None:
+    output = DatasetOutput(tmp_path, CleaningRules())
+    good = make_article()
+    bad = make_article(url="https://www.example-lokal.de/b", fetched_at=datetime(2026, 1, 1))  # naive
+    page = make_page(b"<html></html>")
+    assert isinstance(output.write("run1", page, good), Article)
+    recorded = output.write("run1", page, bad)
+    output.close()
+    assert isinstance(recorded, Rejection) and recorded.reason == Reason.INVALID_RECORD
+    assert "fetched_at" in recorded.detail
+    assert read_dataset(tmp_path / "articles", ARTICLE_SCHEMA).num_rows == 1
+    pages = read_dataset(tmp_path / "pages", PAGE_SCHEMA).to_pylist()
+    assert [p["outcome"] for p in pages] == ["article", "rejected"]
+    assert pages[1]["reason"] == "invalid_record"
+
+
+def test_a_new_key_commits_the_previous_files(tmp_path: Path) -> None:
+    output = DatasetOutput(tmp_path, CleaningRules())
+    page = make_page(b"<html></html>")
+    output.write("first", page, make_article())
+    output.write("second", page, Rejection(Reason.NOT_ARTICLE, "listing"))
+    committed = sorted(p.name for p in (tmp_path / "pages").rglob("*.parquet"))
+    assert committed == ["part-first-00000.parquet"]
+    output.close()
+    assert len(list((tmp_path / "pages").rglob("*.parquet"))) == 2
