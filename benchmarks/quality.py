@@ -104,7 +104,7 @@ def fetched_page(page: EvalPage) -> FetchedPage:
     # imported here so that the bare side keeps working while project code is in flux
     from crawler.items import FetchedPage
 
-    url = page.url or f"https://eval.invalid/{page.id}"
+    url = (page.url or "").strip() or f"https://eval.invalid/{page.id}"
     host = urlsplit(page.url).hostname if page.url else None
     return FetchedPage(
         site=host.removeprefix("www.") if host else "eval",

@@ -72,7 +72,7 @@ def _reject(reason: Reason, detail: str, decoded: DecodedText) -> Rejection:
 
 def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> Article | Rejection:
     tree = parse_html(decoded.text)
-    packs = boilerplate.matching_packs(tree, rules.packs)
+    packs = boilerplate.matching_packs(tree, decoded.text, rules.packs)
     document = trafilatura.bare_extraction(
         tree,
         url=page.final_url,
@@ -80,7 +80,7 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         include_comments=False,
         deduplicate=False,  # its cache is per process and order-dependent (P13)
         date_extraction_params=_DATE_PARAMS,
-        prune_xpath=boilerplate.prune_xpaths(rules, packs) or None,
+        prune_xpath=boilerplate.prune_xpaths(rules, packs, decoded.text) or None,
     )
     if document is None:
         return _reject(Reason.EMPTY_BODY, "no main text found", decoded)

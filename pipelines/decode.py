@@ -18,7 +18,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 # Bytes of binary junk tolerated in a decoded page before it counts as bad_encoding.
 _MAX_CONTROL_RATIO = 0.01
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f")
+# C0 controls other than tab, newline, form feed and carriage return, plus U+FFFD.
+_JUNK = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 # Legacy encodings browsers support (WHATWG Encoding Standard), in Python's names; DOS and
 # Mac code pages are left out because they never label web pages but win short-text guesses.
 _WEB_LEGACY_ENCODINGS = (
@@ -118,8 +119,7 @@ def _checked(text: str, used: str, declared: str | None) -> DecodedText:
         text = text.replace("\x00", "")
     sample = text[:65536]
     if sample:
-        controls = sum(1 for ch in sample if ch < " " and ch not in _ALLOWED_CONTROLS)
-        junk = controls + sample.count("\ufffd")
+        junk = len(_JUNK.findall(sample))
         if junk / len(sample) > _MAX_CONTROL_RATIO:
             raise DecodeError(f"{junk / len(sample):.1%} control/replacement characters as {used}")
     return DecodedText(text=text, charset_used=used, charset_declared=declared)

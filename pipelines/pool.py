@@ -30,7 +30,7 @@ class KillingProcessPool(Executor):
         # forkserver: workers start from a clean process that has already imported the
         # cleaning code, so starting (and restarting after a kill) is fast and thread-safe.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipelines.clean"])
+        context.set_forkserver_preload(["pipelines.worker_warmup"])
         self._timeout = timeout
         self._pool = pebble.ProcessPool(max_workers=max_workers, context=context)
 

@@ -35,7 +35,7 @@ class RecleanOptions:
     workers: int = 2
     timeout: float = 30.0
     progress: bool = False
-    window_per_worker: int = 8
+    window_per_worker: int = 32
     """Pages in flight per worker: enough to keep workers busy, few enough to bound memory."""
 
 

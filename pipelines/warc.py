@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -163,9 +162,6 @@ def _to_page(record: WarcRecord, path: Path, offset: int | None) -> FetchedPage:
     body = record.reader.read()
     if len(body) != record.content_length:
         raise ValueError(f"payload has {len(body)} of {record.content_length} bytes")
-    sha256 = warc.get("LocalNews-Payload-SHA256")
-    if sha256 and hashlib.sha256(body).hexdigest() != sha256.lower():
-        raise ValueError("LocalNews-Payload-SHA256 mismatch")
     fetched_at = record.record_date
     if fetched_at is None or fetched_at.tzinfo is None:
         raise ValueError("missing or invalid WARC-Date")
@@ -174,7 +170,7 @@ def _to_page(record: WarcRecord, path: Path, offset: int | None) -> FetchedPage:
     headers, body = _decode_content(headers, body, f"{path.name}@{offset}")
     site = warc.get("LocalNews-Site")
     url = warc.get("LocalNews-Requested-URI")
-    return FetchedPage(
+    page = FetchedPage(
         site=(urlsplit(target).hostname or "").removeprefix("www.") if site is None else site,
         url=target if url is None else url,
         final_url=target,
@@ -186,6 +182,11 @@ def _to_page(record: WarcRecord, path: Path, offset: int | None) -> FetchedPage:
         warc_offset=offset,
         hints=_hints(warc.get("LocalNews-Hints")),
     )
+    # Our own WARCs store bodies content-decoded, so the digest covers page.body as is.
+    sha256 = warc.get("LocalNews-Payload-SHA256")
+    if sha256 and page.sha256 != sha256.lower():
+        raise ValueError("LocalNews-Payload-SHA256 mismatch")
+    return page
 
 
 def _verifiable(digest: str | None) -> bool:
