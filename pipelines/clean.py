@@ -109,13 +109,14 @@ def _article(
     text: str,
     words: int,
 ) -> Article:
+    source = decoded.text
     canonical_hrefs = tree.xpath("//head/link[@rel='canonical']/@href")
     canonical = trusted_canonical(str(canonical_hrefs[0]) if canonical_hrefs else None, page.final_url)
-    published_raw = metadata.precise_published(tree, fields.get("date"))
+    published_raw = metadata.precise_published(tree, source, fields.get("date"))
     published_source = "page" if published_raw else None
     if not published_raw and page.hints.get("published"):
         published_raw, published_source = page.hints["published"], "hint"
-    modified = metadata.modified_raw(tree)
+    modified = metadata.modified_raw(tree, source)
     return Article(
         article_id=article_id(canonical),
         url=page.final_url,

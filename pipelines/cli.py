@@ -49,11 +49,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_reclean(args: argparse.Namespace) -> int:
-    from pipelines.reclean import RecleanOptions, reclean
-
     if args.workers < 1 or args.timeout <= 0:
         print("localnews reclean: --workers must be ≥ 1 and --timeout > 0", file=sys.stderr)
         return EXIT_USAGE
+    from pipelines.forkserver import start_early
+
+    start_early()  # before the heavy imports below, so both happen at once
+    from pipelines.reclean import RecleanOptions, reclean
+
     options = RecleanOptions(
         inputs=tuple(args.inputs),
         data_dir=args.out,

@@ -21,6 +21,8 @@ _PUBLISHED_XPATH = (
     "//meta[@property='article:published_time' or @itemprop='datePublished'"
     " or @name='date' or @name='dcterms.created']/@content"
 )
+_MODIFIED_MARKERS = ("modified_time", "updated_time", "dateModified", "last-modified", "dcterms.modified")
+_PUBLISHED_MARKERS = ("published_time", "datePublished", "name=\"date\"", "name='date'", "name=date", "dcterms.created")
 _JSONLD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{8,40})"')
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 _LANG_CODE = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]+)*$")
@@ -63,29 +65,34 @@ def split_authors(raw: str | None) -> list[str]:
     return names
 
 
-def _declared_timestamp(tree: html.HtmlElement, xpath: str, jsonld: re.Pattern[str]) -> str | None:
-    values = tree.xpath(xpath)
-    if values:
-        return str(values[0]).strip() or None
-    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        match = jsonld.search(str(script))
-        if match:
-            return match.group(1)
-    return None
+def _declared_timestamp(
+    tree: html.HtmlElement, source: str, markers: tuple[str, ...], xpath: str, jsonld: re.Pattern[str]
+) -> str | None:
+    # Substring tests on the source first: an XPath walks the whole tree (~0.5 ms a page).
+    if any(marker in source for marker in markers):
+        values = tree.xpath(xpath)
+        if values:
+            return str(values[0]).strip() or None
+    match = jsonld.search(source)  # the quoted key only occurs in JSON-LD / inline JSON
+    return match.group(1) if match else None
 
 
-def modified_raw(tree: html.HtmlElement) -> str | None:
+def modified_raw(tree: html.HtmlElement, source: str) -> str | None:
     """The page's last-modified timestamp string from meta tags or JSON-LD, if any."""
-    return _declared_timestamp(tree, _MODIFIED_XPATH, _JSONLD_MODIFIED)
+    return _declared_timestamp(tree, source, _MODIFIED_MARKERS, _MODIFIED_XPATH, _JSONLD_MODIFIED)
 
 
-def precise_published(tree: html.HtmlElement, found: str | None) -> str | None:
+def precise_published(tree: html.HtmlElement, source: str, found: str | None) -> str | None:
     """A declared publication timestamp with time of day that agrees with ``found``'s day.
 
     htmldate often returns only the day; when the page's meta or JSON-LD states a full
     timestamp for that same day, the full one is kept.
     """
-    declared = _declared_timestamp(tree, _PUBLISHED_XPATH, _JSONLD_PUBLISHED)
+    if not found:
+        return found
+    declared = _declared_timestamp(
+        tree, source, _PUBLISHED_MARKERS, _PUBLISHED_XPATH, _JSONLD_PUBLISHED
+    )
     if declared and found and len(declared) > 10 and declared[:10] == found[:10]:
         if parse_timestamp(declared) is not None:
             return declared

@@ -43,6 +43,8 @@ Partitioner = Callable[[Mapping[str, Any]], Sequence[tuple[str, str]]]
 """Maps a validated row to its ``(key, value)`` partition pairs, outermost first."""
 
 STAGING_MAX_AGE_SECONDS = 3600.0
+DICTIONARY_KEY = b"localnews.dictionary"
+"""Field metadata key: ``b"true"`` asks the writer to dictionary-encode the column."""
 """Unlocked staging files older than this are removed even if their pid looks alive."""
 
 _FILE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,100}")
@@ -309,6 +311,7 @@ class DatasetWriter:
                 compression="zstd",
                 compression_level=3,
                 write_statistics=True,
+                use_dictionary=dictionary_columns(self._file_schema),
             )
         except BaseException:
             file.close()
@@ -411,6 +414,15 @@ def clean_staging(staging_dir: Path, *, max_age: float = STAGING_MAX_AGE_SECONDS
         removed.append(path)
         log.warning("removed staging file %s of a dead writer", path)
     return removed
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns whose field metadata asks for dictionary encoding (few distinct values).
+
+    Only those: a dictionary for every column costs ~0.5 ms per file and buys nothing on
+    unique values such as text or URLs.
+    """
+    return [f.name for f in schema if (f.metadata or {}).get(DICTIONARY_KEY) == b"true"]
 
 
 def read_dataset(root: Path, schema: pa.Schema) -> pa.Table:

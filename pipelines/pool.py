@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import ParamSpec, TypeVar
@@ -10,6 +9,7 @@ from typing import ParamSpec, TypeVar
 import pebble
 
 from crawler.items import FetchedPage
+from pipelines.forkserver import forkserver_context
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 
@@ -27,12 +27,8 @@ class KillingProcessPool(Executor):
     """
 
     def __init__(self, max_workers: int, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        # forkserver: workers start from a clean process that has already imported the
-        # cleaning code, so starting (and restarting after a kill) is fast and thread-safe.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipelines.worker_warmup"])
         self._timeout = timeout
-        self._pool = pebble.ProcessPool(max_workers=max_workers, context=context)
+        self._pool = pebble.ProcessPool(max_workers=max_workers, context=forkserver_context())
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         """Schedule ``fn(*args, **kwargs)`` with this pool's time limit."""
