@@ -38,9 +38,13 @@ AMP_URL = (
 def amp_fixture_page() -> FetchedPage:
     """The xtranews AMP reader-mode page built from the owner's example."""
     return FetchedPage(
-        site="xtranews", url=AMP_URL, final_url=AMP_URL, status=200,
+        site="xtranews",
+        url=AMP_URL,
+        final_url=AMP_URL,
+        status=200,
         headers=(("Content-Type", "text/html; charset=UTF-8"),),
-        fetched_at=datetime(2026, 11, 25, 6, 0, tzinfo=UTC), body=AMP_FIXTURE.read_bytes(),
+        fetched_at=datetime(2026, 11, 25, 6, 0, tzinfo=UTC),
+        body=AMP_FIXTURE.read_bytes(),
     )
 
 
@@ -60,7 +64,9 @@ def write_pages_warc(pages: Sequence[FetchedPage], path: Path, *, repeat: int = 
     return path
 
 
-def eval_pages(datasets: Sequence[str] | None = None, ids: Sequence[str] | None = None) -> list[EvalPage]:
+def eval_pages(
+    datasets: Sequence[str] | None = None, ids: Sequence[str] | None = None
+) -> list[EvalPage]:
     """Evaluation pages, optionally restricted to some datasets or ids (in the given order)."""
     pages = load_eval(datasets=datasets)
     if ids is None:

@@ -57,7 +57,9 @@ def _print_memory(repeat: int, n: int, run: TreeRun, base: TreeRun) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build inputs, measure, print."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument(
         "--repeat", type=int, nargs="+", default=[10, 20], help="sizes of the memory runs (× pages)"
     )
@@ -71,8 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours = run_reclean(warc, work / "out-1x")
         ratio = ours.seconds / bare_seconds
         print(f"pages: {n}")
-        print(f"bare trafilatura, 1 process : {bare_seconds:7.2f} s  {n / bare_seconds:6.1f} pages/s")
-        print(f"localnews reclean, all cores: {ours.seconds:7.2f} s  {n / ours.seconds:6.1f} pages/s")
+        print(
+            f"bare trafilatura, 1 process : {bare_seconds:7.2f} s  {n / bare_seconds:6.1f} pages/s"
+        )
+        print(
+            f"localnews reclean, all cores: {ours.seconds:7.2f} s  {n / ours.seconds:6.1f} pages/s"
+        )
         verdict = "OK" if ratio <= TARGET_RATIO else "MISSED"
         print(f"ratio reclean/bare: {ratio:.2f}  (target ≤ {TARGET_RATIO}: {verdict})")
         if not args.skip_memory:

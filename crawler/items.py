@@ -1,4 +1,4 @@
-"""FetchedPage: the one record a fetch produces, whether live from a spider or read back from WARC."""
+"""FetchedPage: the one record a fetch produces, live from a spider or read back from WARC."""
 
 from __future__ import annotations
 
@@ -39,15 +39,13 @@ class FetchedPage:
     """Byte offset of the WARC record inside ``warc_file``."""
     hints: Mapping[str, str] = field(default_factory=dict)
     """Discovery hints from feeds and sitemaps, e.g. ``published`` (ISO 8601) or ``title``."""
+    sha256: str = field(init=False)
+    """Hex SHA-256 of ``body``; computed once here so no later stage hashes the body again."""
 
     def __post_init__(self) -> None:
         if self.fetched_at.tzinfo is None:
             raise ValueError("FetchedPage.fetched_at must be timezone-aware")
-
-    @property
-    def sha256(self) -> str:
-        """Hex SHA-256 of the raw body."""
-        return hashlib.sha256(self.body).hexdigest()
+        object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""

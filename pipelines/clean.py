@@ -11,18 +11,21 @@ from lxml import html
 
 from crawler.items import FetchedPage
 from pipelines import boilerplate, metadata
-from pipelines.decode import DecodeError, DecodedText, decode_html
+from pipelines.decode import DecodedText, DecodeError, decode_html
 from pipelines.htmltree import EmptyDocumentError, TooDeepError, parse_html
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 from pipelines.urls import article_id, trusted_canonical
 from pipelines.version import cleaner_version, config_hash
 
-
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF")
 # Full timestamps rather than trafilatura's day-only default (libraries.md).
-_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True, "extensive_search": True}
+_DATE_PARAMS = {
+    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    "original_date": True,
+    "extensive_search": True,
+}
 
 
 def clean(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
@@ -87,7 +90,9 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
     fields: dict[str, Any] = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     lines = boilerplate.clean_lines(fields.get("text") or "", boilerplate.line_filter(rules, packs))
     title = metadata.strip_site_suffix(
-        metadata.clean_str(fields.get("title")), fields.get("sitename"), urlsplit(page.final_url).netloc
+        metadata.clean_str(fields.get("title")),
+        fields.get("sitename"),
+        urlsplit(page.final_url).netloc,
     )
     if lines and title and lines[0] == title:
         lines = lines[1:]  # the headline is its own field, not the first paragraph
@@ -111,7 +116,9 @@ def _article(
 ) -> Article:
     source = decoded.text
     canonical_hrefs = tree.xpath("//head/link[@rel='canonical']/@href")
-    canonical = trusted_canonical(str(canonical_hrefs[0]) if canonical_hrefs else None, page.final_url)
+    canonical = trusted_canonical(
+        str(canonical_hrefs[0]) if canonical_hrefs else None, page.final_url
+    )
     published_raw = metadata.precise_published(tree, source, fields.get("date"))
     published_source = "page" if published_raw else None
     if not published_raw and page.hints.get("published"):
@@ -132,7 +139,9 @@ def _article(
         modified=metadata.parse_timestamp(modified),
         modified_raw=modified,
         language=metadata.page_language(tree, text),
-        categories=[c for c in (metadata.clean_str(x) for x in fields.get("categories") or []) if c],
+        categories=[
+            c for c in (metadata.clean_str(x) for x in fields.get("categories") or []) if c
+        ],
         tags=[t for t in (metadata.clean_str(x) for x in fields.get("tags") or []) if t],
         image_url=metadata.clean_str(fields.get("image")),
         word_count=words,

@@ -29,19 +29,28 @@ def _parser() -> argparse.ArgumentParser:
         "WARC again replaces its earlier rows instead of adding duplicates.",
     )
     reclean.add_argument(
-        "inputs", nargs="*", type=Path, default=[Path("data/samples")],
+        "inputs",
+        nargs="*",
+        type=Path,
+        default=[Path("data/samples")],
         help="WARC files or folders holding them (default: data/samples)",
     )
     reclean.add_argument(
-        "--out", type=Path, default=Path("data"),
+        "--out",
+        type=Path,
+        default=Path("data"),
         help="data directory receiving articles/ and pages/ (default: data)",
     )
     reclean.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1,
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
         help="worker processes (default: all cores)",
     )
     reclean.add_argument(
-        "--timeout", type=float, default=30.0,
+        "--timeout",
+        type=float,
+        default=30.0,
         help="seconds one page may take before its worker is killed (default: 30)",
     )
     reclean.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

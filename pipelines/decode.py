@@ -23,10 +23,32 @@ _JUNK = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 # Legacy encodings browsers support (WHATWG Encoding Standard), in Python's names; DOS and
 # Mac code pages are left out because they never label web pages but win short-text guesses.
 _WEB_LEGACY_ENCODINGS = (
-    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
-    "iso8859_2", "iso8859_4", "iso8859_5", "iso8859_7", "iso8859_8", "iso8859_13", "iso8859_15",
-    "koi8_r", "koi8_u", "shift_jis", "euc_jp", "iso2022_jp", "gb18030", "big5", "euc_kr",
-    "utf_16", "utf_8",
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp1258",
+    "iso8859_2",
+    "iso8859_4",
+    "iso8859_5",
+    "iso8859_7",
+    "iso8859_8",
+    "iso8859_13",
+    "iso8859_15",
+    "koi8_r",
+    "koi8_u",
+    "shift_jis",
+    "euc_jp",
+    "iso2022_jp",
+    "gb18030",
+    "big5",
+    "euc_kr",
+    "utf_16",
+    "utf_8",
 )
 _CHAOS_TOLERANCE = 0.05
 # Below this many non-ASCII bytes statistical detection is a coin toss (reliability P4).

@@ -21,8 +21,21 @@ _PUBLISHED_XPATH = (
     "//meta[@property='article:published_time' or @itemprop='datePublished'"
     " or @name='date' or @name='dcterms.created']/@content"
 )
-_MODIFIED_MARKERS = ("modified_time", "updated_time", "dateModified", "last-modified", "dcterms.modified")
-_PUBLISHED_MARKERS = ("published_time", "datePublished", "name=\"date\"", "name='date'", "name=date", "dcterms.created")
+_MODIFIED_MARKERS = (
+    "modified_time",
+    "updated_time",
+    "dateModified",
+    "last-modified",
+    "dcterms.modified",
+)
+_PUBLISHED_MARKERS = (
+    "published_time",
+    "datePublished",
+    'name="date"',
+    "name='date'",
+    "name=date",
+    "dcterms.created",
+)
 _JSONLD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{8,40})"')
 _JSONLD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{8,40})"')
 _LANG_CODE = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]+)*$")
@@ -66,7 +79,11 @@ def split_authors(raw: str | None) -> list[str]:
 
 
 def _declared_timestamp(
-    tree: html.HtmlElement, source: str, markers: tuple[str, ...], xpath: str, jsonld: re.Pattern[str]
+    tree: html.HtmlElement,
+    source: str,
+    markers: tuple[str, ...],
+    xpath: str,
+    jsonld: re.Pattern[str],
 ) -> str | None:
     # Substring tests on the source first: an XPath walks the whole tree (~0.5 ms a page).
     if any(marker in source for marker in markers):
@@ -93,17 +110,17 @@ def precise_published(tree: html.HtmlElement, source: str, found: str | None) ->
     declared = _declared_timestamp(
         tree, source, _PUBLISHED_MARKERS, _PUBLISHED_XPATH, _JSONLD_PUBLISHED
     )
-    if declared and found and len(declared) > 10 and declared[:10] == found[:10]:
-        if parse_timestamp(declared) is not None:
-            return declared
+    same_day = declared is not None and len(declared) > 10 and declared[:10] == found[:10]
+    if same_day and parse_timestamp(declared) is not None:
+        return declared
     return found
 
 
 def page_language(tree: html.HtmlElement, text: str) -> str | None:
     """ISO 639-1 code: the page's ``<html lang>`` when well-formed, else detected from text."""
-    declared = tree.get("lang") or tree.get("xml:lang")
-    if declared and _LANG_CODE.match(declared.strip()):
-        return declared.strip()[:2].lower()
+    declared = str(tree.get("lang") or tree.get("xml:lang") or "").strip()
+    if declared and _LANG_CODE.match(declared):
+        return declared[:2].lower()
     if len(text) < 20:
         return None
     code, _ = py3langid.classify(text[:5000])

@@ -1,4 +1,4 @@
-"""DatasetOutput: writes each cleaned page to the articles and pages datasets, for crawl and re-clean."""
+"""DatasetOutput: writes each cleaned page to the articles and pages datasets."""
 
 from __future__ import annotations
 
@@ -38,7 +38,9 @@ class DatasetOutput:
         self._key: str | None = None
         self._writers: tuple[DatasetWriter, DatasetWriter] | None = None
 
-    def write(self, key: str, page: FetchedPage, result: Article | Rejection) -> Article | Rejection:
+    def write(
+        self, key: str, page: FetchedPage, result: Article | Rejection
+    ) -> Article | Rejection:
         """Write the article (if any) and the page's outcome row; return what was recorded.
 
         An article that fails validation is recorded as an ``invalid_record`` rejection
@@ -79,12 +81,20 @@ class DatasetOutput:
             self._key = key
             self._writers = (
                 DatasetWriter(
-                    self._articles_root, ARTICLE_SCHEMA, article_partition, file_key=key,
-                    row_group_rows=ARTICLE_ROW_GROUP, max_buffered_rows=2 * ARTICLE_ROW_GROUP,
+                    self._articles_root,
+                    ARTICLE_SCHEMA,
+                    article_partition,
+                    file_key=key,
+                    row_group_rows=ARTICLE_ROW_GROUP,
+                    max_buffered_rows=2 * ARTICLE_ROW_GROUP,
                 ),
                 DatasetWriter(
-                    self._pages_root, PAGE_SCHEMA, page_partition, file_key=key,
-                    row_group_rows=PAGE_ROW_GROUP, max_buffered_rows=2 * PAGE_ROW_GROUP,
+                    self._pages_root,
+                    PAGE_SCHEMA,
+                    page_partition,
+                    file_key=key,
+                    row_group_rows=PAGE_ROW_GROUP,
+                    max_buffered_rows=2 * PAGE_ROW_GROUP,
                 ),
             )
         return self._writers

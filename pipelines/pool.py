@@ -37,10 +37,11 @@ class KillingProcessPool(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Stop accepting work; with ``cancel_futures`` drop queued tasks too."""
+        # pebble's stop/close are unannotated
         if cancel_futures:
-            self._pool.stop()
+            self._pool.stop()  # type: ignore[no-untyped-call]
         else:
-            self._pool.close()
+            self._pool.close()  # type: ignore[no-untyped-call]
         if wait:
             self._pool.join()
 

@@ -66,7 +66,9 @@ class RecleanSummary:
         lines += [f"  rejected {reason}: {n}" for reason, n in sorted(self.rejections.items())]
         lines += [f"  input error: {error}" for error in self.input_errors]
         if self.partial:
-            lines.append("PARTIAL: some input could not be read; all readable records were processed")
+            lines.append(
+                "PARTIAL: some input could not be read; all readable records were processed"
+            )
         return "\n".join(lines)
 
 

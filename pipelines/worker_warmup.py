@@ -30,9 +30,13 @@ def warm_up() -> None:
     """Clean one small page with the default rules, discarding the result."""
     clean(
         FetchedPage(
-            site="warmup", url="https://warmup.invalid/a", final_url="https://warmup.invalid/a",
-            status=200, headers=(("Content-Type", "text/html; charset=utf-8"),),
-            fetched_at=datetime(2024, 5, 3, tzinfo=UTC), body=_PAGE.encode(),
+            site="warmup",
+            url="https://warmup.invalid/a",
+            final_url="https://warmup.invalid/a",
+            status=200,
+            headers=(("Content-Type", "text/html; charset=utf-8"),),
+            fetched_at=datetime(2024, 5, 3, tzinfo=UTC),
+            body=_PAGE.encode(),
         ),
         CleaningRules(),
     )

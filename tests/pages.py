@@ -21,13 +21,24 @@ def make_page(
     """A FetchedPage as the crawler or the WARC reader would produce it."""
     headers = (("Content-Type", content_type),) if content_type else ()
     return FetchedPage(
-        site=site, url=url, final_url=url, status=status, headers=headers,
-        fetched_at=FETCHED_AT, body=body, hints=hints or {},
+        site=site,
+        url=url,
+        final_url=url,
+        status=status,
+        headers=headers,
+        fetched_at=FETCHED_AT,
+        body=body,
+        hints=hints or {},
     )
 
 
-def article_html(paragraphs: list[str], *, title: str = "Neue Radwege für Duisburg",
-                 head: str = "", lang: str = "de") -> str:
+def article_html(
+    paragraphs: list[str],
+    *,
+    title: str = "Neue Radwege für Duisburg",
+    head: str = "",
+    lang: str = "de",
+) -> str:
     """A small but realistic article page."""
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return (
@@ -42,7 +53,8 @@ GERMAN_PARAGRAPHS = [
     "Die Stadt Duisburg will in den kommenden zwei Jahren mehr als zwanzig Kilometer neue "
     "Radwege bauen. Das hat der Rat am Donnerstag mit großer Mehrheit beschlossen.",
     "Besonders im Süden der Stadt sollen Lücken im Netz geschlossen werden. Anwohner hatten "
-    "sich seit Jahren über gefährliche Straßenübergänge beschwert, vor allem an der Düsseldorfer Straße.",
+    "sich seit Jahren über gefährliche Straßenübergänge beschwert, vor allem an der "
+    "Düsseldorfer Straße.",
     "Die Kosten von rund zwölf Millionen Euro trägt zum größten Teil das Land Nordrhein-Westfalen. "
     "Baubeginn ist für das Frühjahr geplant; die Arbeiten sollen abschnittsweise erfolgen.",
 ]

@@ -55,7 +55,9 @@ def test_amp_reader_page_comes_out_clean(rules: CleaningRules) -> None:
     assert result.text.endswith("Kinder- und Jugendfürsorge beträfen.")
     assert result.text.count("\n\n") == 4  # five paragraphs
     assert result.canonical_url == AMP_URL.removesuffix("amp/")
-    assert result.published is not None and result.published.isoformat() == "2014-09-02T12:26:31+00:00"
+    assert (
+        result.published is not None and result.published.isoformat() == "2014-09-02T12:26:31+00:00"
+    )
     assert result.language == "de"
 
 
@@ -73,7 +75,9 @@ def test_site_rules_prune_and_drop_lines() -> None:
     html = article_html(
         [*GERMAN_PARAGRAPHS, "Mehr aus Duisburg gibt es in unserem Newsletter."],
         head="",
-    ).replace("<article>", '<article><div class="teaser-box">Anzeige: Jetzt Abo sichern und lesen</div>')
+    ).replace(
+        "<article>", '<article><div class="teaser-box">Anzeige: Jetzt Abo sichern und lesen</div>'
+    )
     rules = CleaningRules(
         prune_xpaths=("//div[@class='teaser-box']",),
         drop_line_patterns=("Mehr aus Duisburg .*Newsletter\\.",),
@@ -100,8 +104,9 @@ def test_paragraphs_are_separated_by_blank_lines(rules: CleaningRules) -> None:
         ("cp1252", None),
     ],
 )
-def test_umlauts_survive_mislabelled_charsets(encoding: str, content_type: str | None,
-                                               rules: CleaningRules) -> None:
+def test_umlauts_survive_mislabelled_charsets(
+    encoding: str, content_type: str | None, rules: CleaningRules
+) -> None:
     body = article_html(GERMAN_PARAGRAPHS).replace('<meta charset="utf-8">', "").encode(encoding)
     result = article(clean(make_page(body, content_type=content_type), rules))
     assert "Straßenübergänge" in result.text
@@ -115,8 +120,9 @@ def test_clean_is_deterministic(rules: CleaningRules) -> None:
 
 
 def test_feed_hint_fills_a_missing_date(rules: CleaningRules) -> None:
-    page = make_page(article_html(GERMAN_PARAGRAPHS).encode(),
-                     hints={"published": "2026-11-24T18:05:00+01:00"})
+    page = make_page(
+        article_html(GERMAN_PARAGRAPHS).encode(), hints={"published": "2026-11-24T18:05:00+01:00"}
+    )
     result = article(clean(page, rules))
     assert result.published_source in ("page", "hint")
     if result.published_source == "hint":
@@ -126,7 +132,9 @@ def test_feed_hint_fills_a_missing_date(rules: CleaningRules) -> None:
 def test_tracking_parameters_do_not_change_the_article_id(rules: CleaningRules) -> None:
     body = article_html(GERMAN_PARAGRAPHS).encode()
     plain = article(clean(make_page(body, url="https://www.lokal.de/a/1"), rules))
-    tracked = article(clean(make_page(body, url="https://WWW.lokal.de/a/1?utm_source=fb#top"), rules))
+    tracked = article(
+        clean(make_page(body, url="https://WWW.lokal.de/a/1?utm_source=fb#top"), rules)
+    )
     assert plain.article_id == tracked.article_id
 
 
@@ -136,15 +144,30 @@ def test_tracking_parameters_do_not_change_the_article_id(rules: CleaningRules) 
         (b"%PDF-1.7 binary", "application/pdf", 200, Reason.NOT_HTML),
         (b"\x89PNG\r\n\x1a\n....", None, 200, Reason.NOT_HTML),
         (b"", "text/html", 200, Reason.EMPTY_BODY),
-        (b"<html><body><p>Seite nicht gefunden</p></body></html>", "text/html", 404, Reason.HTTP_ERROR),
-        (b"<html><body><nav><a href='/'>Start</a></nav></body></html>", "text/html", 200, Reason.NOT_ARTICLE),
-        (b"<html><body><p>Kurz.</p><p>Zu kurz f\xc3\xbcr einen Artikel hier.</p></body></html>",
-         "text/html", 200, Reason.NOT_ARTICLE),
+        (
+            b"<html><body><p>Seite nicht gefunden</p></body></html>",
+            "text/html",
+            404,
+            Reason.HTTP_ERROR,
+        ),
+        (
+            b"<html><body><nav><a href='/'>Start</a></nav></body></html>",
+            "text/html",
+            200,
+            Reason.NOT_ARTICLE,
+        ),
+        (
+            b"<html><body><p>Kurz.</p><p>Zu kurz f\xc3\xbcr einen Artikel hier.</p></body></html>",
+            "text/html",
+            200,
+            Reason.NOT_ARTICLE,
+        ),
         (bytes(range(256)) * 50, "text/html", 200, Reason.BAD_ENCODING),
     ],
 )
-def test_rejections_carry_a_reason(body: bytes, content_type: str | None, status: int,
-                                   reason: Reason, rules: CleaningRules) -> None:
+def test_rejections_carry_a_reason(
+    body: bytes, content_type: str | None, status: int, reason: Reason, rules: CleaningRules
+) -> None:
     result = clean(make_page(body, content_type=content_type, status=status), rules)
     assert isinstance(result, Rejection)
     assert result.reason == reason, result
@@ -158,8 +181,9 @@ def test_too_large_is_rejected_before_parsing() -> None:
 
 
 @pytest.mark.parametrize("depth,expected", [(300, "article"), (3000, Reason.TOO_DEEP)])
-def test_deep_documents_are_kept_or_flagged_never_silently_cut(depth: int, expected: object,
-                                                                rules: CleaningRules) -> None:
+def test_deep_documents_are_kept_or_flagged_never_silently_cut(
+    depth: int, expected: object, rules: CleaningRules
+) -> None:
     paragraphs = "".join(f"<p>{p}</p>" for p in GERMAN_PARAGRAPHS)
     body = f"<html><body>{'<div>' * depth}{paragraphs}{'</div>' * depth}</body></html>".encode()
     result = clean(make_page(body), rules)

@@ -43,7 +43,9 @@ def test_p4_cp1252_without_declaration() -> None:
 
 
 def test_declared_legacy_charset_is_used_when_it_decodes() -> None:
-    html = page(GERMAN, '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">')
+    html = page(
+        GERMAN, '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+    )
     decoded = decode_html(html.encode("cp1252"), None)
     assert GERMAN in decoded.text
     assert decoded.charset_used == "cp1252"

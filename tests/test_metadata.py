@@ -17,7 +17,10 @@ from pipelines.metadata import parse_timestamp, split_authors, strip_site_suffix
         ("2024-04-15T13:38:00", datetime(2024, 4, 15, 11, 38, tzinfo=UTC)),  # Berlin summer time
         ("2024-01-15T13:38:00", datetime(2024, 1, 15, 12, 38, tzinfo=UTC)),  # Berlin winter time
         ("2024-04-15", datetime(2024, 4, 14, 22, 0, tzinfo=UTC)),  # midnight in Berlin
-        ("2024-04-15T00:00:00", datetime(2024, 4, 14, 22, 0, tzinfo=UTC)),  # htmldate's day-only form
+        (
+            "2024-04-15T00:00:00",
+            datetime(2024, 4, 14, 22, 0, tzinfo=UTC),
+        ),  # htmldate's day-only form
         ("vor 3 Stunden", None),
         (None, None),
     ],
@@ -27,20 +30,36 @@ def test_parse_timestamp(raw: str | None, expected: datetime | None) -> None:
 
 
 def test_split_authors() -> None:
-    assert split_authors("Birgit Baumann; Anna  Fink; Birgit Baumann") == ["Birgit Baumann", "Anna Fink"]
+    assert split_authors("Birgit Baumann; Anna  Fink; Birgit Baumann") == [
+        "Birgit Baumann",
+        "Anna Fink",
+    ]
     assert split_authors(None) == []
 
 
 @pytest.mark.parametrize(
     "title,sitename,host,expected",
     [
-        ("BIP: Grafiken zeigen die Lage - WELT", "WELT", "www.welt.de", "BIP: Grafiken zeigen die Lage"),
+        (
+            "BIP: Grafiken zeigen die Lage - WELT",
+            "WELT",
+            "www.welt.de",
+            "BIP: Grafiken zeigen die Lage",
+        ),
         ("Thüringer Bratwurst | MDR.DE", None, "www.mdr.de", "Thüringer Bratwurst"),
-        ("Grüne fordern mehr – xtranews – das Newsportal aus Duisburg",
-         "xtranews – das Newsportal aus Duisburg", "www.xtranews.de", "Grüne fordern mehr"),
+        (
+            "Grüne fordern mehr – xtranews – das Newsportal aus Duisburg",
+            "xtranews – das Newsportal aus Duisburg",
+            "www.xtranews.de",
+            "Grüne fordern mehr",
+        ),
         # a dash inside a German headline is not a site suffix
-        ("Brand in Lichterfelde – Starke Rauchentwicklung", "Tagesspiegel", "www.tagesspiegel.de",
-         "Brand in Lichterfelde – Starke Rauchentwicklung"),
+        (
+            "Brand in Lichterfelde – Starke Rauchentwicklung",
+            "Tagesspiegel",
+            "www.tagesspiegel.de",
+            "Brand in Lichterfelde – Starke Rauchentwicklung",
+        ),
         ("Golem.de", "Golem.de", "www.golem.de", "Golem.de"),
     ],
 )

@@ -16,7 +16,9 @@ from tests.pages import make_page
 def test_invalid_article_is_recorded_as_a_rejection_with_the_field(tmp_path: Path) -> None:
     output = DatasetOutput(tmp_path, CleaningRules())
     good = make_article()
-    bad = make_article(url="https://www.example-lokal.de/b", fetched_at=datetime(2026, 1, 1))  # naive
+    bad = make_article(
+        url="https://www.example-lokal.de/b", fetched_at=datetime(2026, 1, 1)
+    )  # naive
     page = make_page(b"<html></html>")
     assert isinstance(output.write("run1", page, good), Article)
     recorded = output.write("run1", page, bad)

@@ -34,7 +34,9 @@ def pages_of(data: Path) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("data")
-    assert main(["reclean", str(SAMPLE), "--out", str(data), "--quiet", "--workers", "2"]) == EXIT_OK
+    assert (
+        main(["reclean", str(SAMPLE), "--out", str(data), "--quiet", "--workers", "2"]) == EXIT_OK
+    )
     return data
 
 
@@ -112,7 +114,9 @@ def test_a_page_over_the_time_limit_is_killed_and_recorded(tmp_path: Path) -> No
         make_page(article_html(GERMAN_PARAGRAPHS[::-1]).encode(), url="https://lokal.de/a/2"),
     ]
     warc = write_pages_warc(pages, tmp_path / "slow.warc.gz")
-    summary = reclean(RecleanOptions(inputs=(warc,), data_dir=tmp_path / "data", workers=2, timeout=1.0))
+    summary = reclean(
+        RecleanOptions(inputs=(warc,), data_dir=tmp_path / "data", workers=2, timeout=1.0)
+    )
     assert summary.articles == 2 and summary.rejections == {"timeout": 1}
     rows = pages_of(tmp_path / "data").set_index("url")
     assert rows.loc["https://lokal.de/a/slow", "reason"] == "timeout"

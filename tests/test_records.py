@@ -51,9 +51,27 @@ def test_every_field_is_documented_and_the_schema_versioned(schema: pa.Schema) -
 
 def test_article_has_the_fields_the_issue_requires() -> None:
     required = {
-        "article_id", "url", "canonical_url", "site", "title", "description", "text", "authors",
-        "published", "published_raw", "modified", "language", "categories", "tags", "image_url",
-        "word_count", "raw_sha256", "warc_file", "warc_offset", "fetched_at", "cleaner_version",
+        "article_id",
+        "url",
+        "canonical_url",
+        "site",
+        "title",
+        "description",
+        "text",
+        "authors",
+        "published",
+        "published_raw",
+        "modified",
+        "language",
+        "categories",
+        "tags",
+        "image_url",
+        "word_count",
+        "raw_sha256",
+        "warc_file",
+        "warc_offset",
+        "fetched_at",
+        "cleaner_version",
         "config_hash",
     }
     assert required <= set(ARTICLE_SCHEMA.names)

@@ -1,4 +1,4 @@
-"""URL canonicalisation: tracking stripped, distinct articles never merged (reliability T2, T7, T10)."""
+"""URL canonicalisation: tracking stripped, distinct articles never merged (T2, T7, T10)."""
 
 from __future__ import annotations
 
