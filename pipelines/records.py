@@ -78,100 +78,22 @@ def _schema(record: str, fields: list[pa.Field]) -> pa.Schema:
     )
 
 
-ARTICLE_SCHEMA = _schema(
-    "article",
-    [
-        _field(
-            "article_id",
-            pa.string(),
-            "32 hex chars: SHA-256 prefix of the canonical URL key; stable across runs.",
-            nullable=False,
-        ),
-        _field(
-            "url",
-            pa.string(),
-            "URL the article was fetched from (after redirects).",
-            nullable=False,
-        ),
-        _field(
-            "canonical_url",
-            pa.string(),
-            "Canonical URL: rel=canonical when trustworthy, else the fetched URL; tracking parameters removed.",
-            nullable=False,
-        ),
-        _field(
-            "site",
-            pa.string(),
-            "Site id from the sites file (host name for foreign WARCs).",
-            nullable=False,
-            repeats=True,
-        ),
-        _field("title", pa.string(), "Headline; null when the page has none."),
-        _field(
-            "description", pa.string(), "Lead / teaser from the page metadata; null when absent."
-        ),
-        _field(
-            "text",
-            pa.string(),
-            "Body text; paragraphs separated by one blank line; boilerplate removed.",
-            nullable=False,
-        ),
-        _field(
-            "authors",
-            pa.list_(pa.string()),
-            "Author names in page order; empty when unknown.",
-            nullable=False,
-        ),
-        _field(
-            "published",
-            UTC_TIMESTAMP,
-            "Publication time in UTC; null when unknown. Date-only values are midnight Europe/Berlin.",
-        ),
-        _field("published_raw", pa.string(), "Publication date string as found, before parsing."),
-        _field(
-            "published_source",
-            pa.string(),
-            "Where published came from: 'page' (trafilatura/htmldate over the page) or 'hint' (feed/sitemap).",
-            repeats=True,
-        ),
-        _field("modified", UTC_TIMESTAMP, "Last modification time in UTC; null when unknown."),
-        _field("modified_raw", pa.string(), "Modification date string as found, before parsing."),
-        _field(
-            "language",
-            pa.string(),
-            "ISO 639-1 language code of the text; null when undetermined.",
-            repeats=True,
-        ),
-        _field(
-            "categories",
-            pa.list_(pa.string()),
-            "Section / category names from the page; may be empty.",
-            nullable=False,
-        ),
-        _field(
-            "tags",
-            pa.list_(pa.string()),
-            "Keywords / tags from the page; may be empty.",
-            nullable=False,
-        ),
-        _field("image_url", pa.string(), "Lead image URL (og:image or similar); null when absent."),
-        _field("word_count", pa.int32(), "Number of word tokens in text.", nullable=False),
-        _field(
-            "content_sha256",
-            pa.string(),
-            "Hex SHA-256 of text: changes exactly when the cleaned text changes.",
-            nullable=False,
-        ),
+def _provenance_fields(*, has_payload: bool) -> list[pa.Field]:
+    """Columns both datasets end with: where the bytes are and what judged them.
+
+    ``has_payload``: every row has raw bytes (articles), so ``raw_sha256`` is required.
+    """
+    return [
         _field(
             "raw_sha256",
             pa.string(),
-            "Hex SHA-256 of the raw HTTP payload the article was cleaned from.",
-            nullable=False,
+            "Hex SHA-256 of the raw HTTP payload; null only for a page without one.",
+            nullable=not has_payload,
         ),
         _field(
             "warc_file",
             pa.string(),
-            "File name of the WARC file that holds the raw response; null if not archived.",
+            "File name of the WARC file holding the raw response; null if not archived.",
             repeats=True,
         ),
         _field("warc_offset", pa.int64(), "Byte offset of the response record in warc_file."),
@@ -185,25 +107,53 @@ ARTICLE_SCHEMA = _schema(
         _field(
             "charset_used",
             pa.string(),
-            "Charset the body was decoded with (see decode policy).",
+            "Charset the body was decoded with (see pipelines/decode.py); null when not decoded.",
             repeats=True,
         ),
         _field(
             "cleaner_version",
             pa.string(),
-            "Version of the cleaning code and of trafilatura that produced this row.",
+            "Version of the cleaning code and of trafilatura that produced the row.",
             nullable=False,
             repeats=True,
         ),
         _field(
             "config_hash",
             pa.string(),
-            "Hash of the cleaning rules and options that produced this row.",
+            "Hash of the cleaning rules and options that produced the row.",
             nullable=False,
             repeats=True,
         ),
+    ]
+
+
+# fmt: off
+ARTICLE_SCHEMA = _schema(
+    "article",
+    [
+        _field("article_id", pa.string(), "32 hex chars: SHA-256 prefix of the canonical URL key; stable across runs.", nullable=False),
+        _field("url", pa.string(), "URL the article was fetched from (after redirects).", nullable=False),
+        _field("canonical_url", pa.string(), "Canonical URL: rel=canonical when trustworthy, else the fetched URL; tracking parameters removed.", nullable=False),
+        _field("site", pa.string(), "Site id from the sites file (host name for foreign WARCs).", nullable=False, repeats=True),
+        _field("title", pa.string(), "Headline; null when the page has none."),
+        _field("description", pa.string(), "Lead / teaser from the page metadata; null when absent."),
+        _field("text", pa.string(), "Body text; paragraphs separated by one blank line; boilerplate removed.", nullable=False),
+        _field("authors", pa.list_(pa.string()), "Author names in page order; empty when unknown.", nullable=False),
+        _field("published", UTC_TIMESTAMP, "Publication time in UTC; null when unknown. Date-only values are midnight Europe/Berlin."),
+        _field("published_raw", pa.string(), "Publication date string as found, before parsing."),
+        _field("published_source", pa.string(), "Where published came from: 'page' (trafilatura/htmldate over the page) or 'hint' (feed/sitemap).", repeats=True),
+        _field("modified", UTC_TIMESTAMP, "Last modification time in UTC; null when unknown."),
+        _field("modified_raw", pa.string(), "Modification date string as found, before parsing."),
+        _field("language", pa.string(), "ISO 639-1 language code of the text; null when undetermined.", repeats=True),
+        _field("categories", pa.list_(pa.string()), "Section / category names from the page; may be empty.", nullable=False),
+        _field("tags", pa.list_(pa.string()), "Keywords / tags from the page; may be empty.", nullable=False),
+        _field("image_url", pa.string(), "Lead image URL (og:image or similar); null when absent."),
+        _field("word_count", pa.int32(), "Number of word tokens in text.", nullable=False),
+        _field("content_sha256", pa.string(), "Hex SHA-256 of text: changes exactly when the cleaned text changes.", nullable=False),
+        *_provenance_fields(has_payload=True),
     ],
 )
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,85 +180,34 @@ class PageOutcome:
     article_id: str | None
     content_type: str | None
     content_length: int
-    charset_declared: str | None
-    charset_used: str | None
     raw_sha256: str | None
     warc_file: str | None
     warc_offset: int | None
     fetched_at: datetime
+    charset_declared: str | None
+    charset_used: str | None
     cleaner_version: str
     config_hash: str
 
 
+# fmt: off
 PAGE_SCHEMA = _schema(
     "page",
     [
         _field("url", pa.string(), "URL that was requested.", nullable=False),
         _field("final_url", pa.string(), "URL that answered (after redirects).", nullable=False),
         _field("site", pa.string(), "Site id.", nullable=False, repeats=True),
-        _field(
-            "status",
-            pa.int32(),
-            "HTTP status of the final response; null when no response arrived.",
-        ),
-        _field(
-            "outcome",
-            pa.string(),
-            "'article' when an article row was written, 'rejected' otherwise.",
-            nullable=False,
-            repeats=True,
-        ),
-        _field(
-            "reason",
-            pa.string(),
-            "Reason code when rejected (not_html, empty_body, not_article, too_large, too_deep, timeout, bad_encoding, http_error, ...); null for articles.",
-            repeats=True,
-        ),
+        _field("status", pa.int32(), "HTTP status of the final response; null when no response arrived."),
+        _field("outcome", pa.string(), "'article' when an article row was written, 'rejected' otherwise.", nullable=False, repeats=True),
+        _field("reason", pa.string(), "Reason code when rejected (not_html, empty_body, not_article, too_large, too_deep, timeout, bad_encoding, http_error, ...); null for articles.", repeats=True),
         _field("detail", pa.string(), "Human-readable detail for the reason; null when none."),
-        _field(
-            "article_id",
-            pa.string(),
-            "article_id of the article row written from this page; null when rejected.",
-        ),
+        _field("article_id", pa.string(), "article_id of the article row written from this page; null when rejected."),
         _field("content_type", pa.string(), "Content-Type header of the response.", repeats=True),
         _field("content_length", pa.int64(), "Size of the raw payload in bytes.", nullable=False),
-        _field(
-            "charset_declared",
-            pa.string(),
-            "Charset declared by the HTTP header or the page (header wins); null when none.",
-            repeats=True,
-        ),
-        _field(
-            "charset_used",
-            pa.string(),
-            "Charset the body was actually decoded with; null when not decoded.",
-            repeats=True,
-        ),
-        _field("raw_sha256", pa.string(), "Hex SHA-256 of the raw payload; null when no payload."),
-        _field(
-            "warc_file",
-            pa.string(),
-            "File name of the WARC file holding the response; null if not archived.",
-            repeats=True,
-        ),
-        _field("warc_offset", pa.int64(), "Byte offset of the record in warc_file."),
-        _field("fetched_at", UTC_TIMESTAMP, "When the page was fetched (UTC).", nullable=False),
-        _field(
-            "cleaner_version",
-            pa.string(),
-            "Version of the cleaning code that judged this page.",
-            nullable=False,
-            repeats=True,
-        ),
-        _field(
-            "config_hash",
-            pa.string(),
-            "Hash of the cleaning rules and options used.",
-            nullable=False,
-            repeats=True,
-        ),
+        *_provenance_fields(has_payload=False),
     ],
 )
+# fmt: on
 
 
 CleanResult = Article | Rejection
