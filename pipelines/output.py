@@ -6,8 +6,9 @@ import logging
 from pathlib import Path
 
 from crawler.items import FetchedPage
+from pipelines.layout import article_partition, page_partition
 from pipelines.outcomes import page_outcome
-from pipelines.parquet import DatasetWriter, RecordError, article_partition, page_partition
+from pipelines.parquet import DatasetWriter, RecordError
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 from pipelines.version import cleaner_version, config_hash

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from pipelines.layout import read_dataset
 from pipelines.output import DatasetOutput
-from pipelines.parquet import read_dataset
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 from tests.factories import make_article

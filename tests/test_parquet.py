@@ -22,16 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.parquet import (
-    DatasetWriter,
-    RecordError,
-    article_partition,
-    clean_staging,
-    page_partition,
-    partition_dir,
-    read_dataset,
-    to_row,
-)
+from pipelines.layout import article_partition, page_partition, partition_dir, read_dataset
+from pipelines.parquet import DatasetWriter, RecordError, clean_staging, to_row
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Reason
 from tests.factories import make_article, make_page_outcome
 
@@ -318,7 +310,8 @@ def test_bad_partitioners_and_keys_are_refused(tmp_path: Path) -> None:
 CHILD_LOOP = """
 import itertools, sys
 from pathlib import Path
-from pipelines.parquet import DatasetWriter, article_partition
+from pipelines.layout import article_partition
+from pipelines.parquet import DatasetWriter
 from pipelines.records import ARTICLE_SCHEMA
 from tests.factories import make_article
 root, mode = Path(sys.argv[1]), sys.argv[2]
@@ -400,7 +393,8 @@ def test_concurrent_reader_never_sees_torn_file(tmp_path: Path) -> None:
 DISK_FULL = """
 import os, resource, secrets, signal, sys
 from pathlib import Path
-from pipelines.parquet import DatasetWriter, article_partition
+from pipelines.layout import article_partition
+from pipelines.parquet import DatasetWriter
 from pipelines.records import ARTICLE_SCHEMA
 from tests.factories import make_article
 root = Path(sys.argv[1])

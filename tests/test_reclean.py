@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from benchmarks.evalwarc import write_pages_warc
 from pipelines.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, main
-from pipelines.parquet import read_dataset
+from pipelines.layout import read_dataset
 from pipelines.reclean import RecleanOptions, reclean
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA
 from tests.pages import GERMAN_PARAGRAPHS, article_html, make_page
