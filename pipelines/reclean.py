@@ -92,7 +92,11 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
     pool = executor or KillingProcessPool(options.workers, options.timeout)
     window = max(1, options.workers * options.window_per_worker)
     output = DatasetOutput(options.data_dir, options.rules)
-    bar = tqdm(total=len(files), unit="file", disable=not options.progress, file=sys.stderr)
+    # Progress in input bytes: one huge WARC or many small ones both move the bar smoothly.
+    total = sum(warc.stat().st_size for warc in files)
+    bar = tqdm(
+        total=total, unit="B", unit_scale=True, disable=not options.progress, file=sys.stderr
+    )
     in_flight: deque[tuple[Path, FetchedPage, Future[Article | Rejection]]] = deque()
     try:
         for warc, page in _pages(files, summary, bar):
@@ -118,8 +122,12 @@ def _pages(
 ) -> Iterator[tuple[Path, FetchedPage]]:
     """All pages of all files; a damaged file is reported and the next one read."""
     for warc in files:
+        done = 0
         try:
             for page in iter_pages(warc):
+                if page.warc_offset is not None:
+                    bar.update(page.warc_offset - done)
+                    done = page.warc_offset
                 yield warc, page
         except WarcReadError as exc:
             logger.error("%s", exc)
@@ -127,7 +135,7 @@ def _pages(
         except OSError as exc:
             logger.error("cannot read %s: %s", warc, exc)
             summary.input_errors.append(f"{warc}: {exc}")
-        bar.update(1)
+        bar.update(warc.stat().st_size - done)
 
 
 def _consume(
