@@ -1,0 +1,45 @@
+"""Scrapy settings: polite and safe defaults for unattended crawls of local news sites.
+
+Values follow ../shared/design/reliability.md §(c). Per-run values (time budget, page
+budget, data directory) come from the command line or the site list, not from here.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "localnews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# identity and ethics
+USER_AGENT = "localnews-bot/0.1 (+https://github.com/localnews/localnews; research crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 5
+AUTOTHROTTLE_MAX_DELAY = 120
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+
+# bounds
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 15
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_MAXDELAY = 5
+DEPTH_LIMIT = 3
+URLLENGTH_LIMIT = 1024
+MEMUSAGE_LIMIT_MB = 1536
+MEMUSAGE_WARNING_MB = 1024
+DOWNLOAD_FAIL_ON_DATALOSS = True
+
+# security: no remote code execution surfaces, no local-file or odd-scheme fetches
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+REFERRER_POLICY = "same-origin"
+
+LOG_LEVEL = "INFO"
