@@ -73,9 +73,18 @@ class RecleanSummary:
 
 
 def file_key(warc: Path) -> str:
-    """Output file key for one input WARC: re-cleaning it again replaces exactly its files."""
+    """Output file key for one input WARC: re-cleaning it again replaces exactly its files.
+
+    Derived from the file's name and its first 64 KiB (the warcinfo record and the first
+    responses), not its path: the same WARC re-cleaned from another folder replaces its
+    earlier rows, while two different WARCs that share a name never replace each other's.
+    The head of a WARC does not change when records are appended, so neither does the key.
+    """
+    with warc.open("rb") as stream:
+        head = stream.read(65536)
+    digest = hashlib.sha256(warc.name.encode() + b"\0" + head).hexdigest()[:12]
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", warc.name.removesuffix(".gz").removesuffix(".warc"))
-    return f"{stem[:60]}-{hashlib.sha256(warc.name.encode()).hexdigest()[:8]}"
+    return f"{stem[:60]}-{digest}"
 
 
 def reclean(options: RecleanOptions, executor: Executor | None = None) -> RecleanSummary:
@@ -97,10 +106,10 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
     bar = tqdm(
         total=total, unit="B", unit_scale=True, disable=not options.progress, file=sys.stderr
     )
-    in_flight: deque[tuple[Path, FetchedPage, Future[Article | Rejection]]] = deque()
+    in_flight: deque[tuple[str, FetchedPage, Future[Article | Rejection]]] = deque()
     try:
-        for warc, page in _pages(files, summary, bar):
-            in_flight.append((warc, page, pool.submit(clean_task, page, options.rules)))
+        for key, page in _pages(files, summary, bar):
+            in_flight.append((key, page, pool.submit(clean_task, page, options.rules)))
             if len(in_flight) >= window:
                 _consume(in_flight.popleft(), output, summary)
         while in_flight:
@@ -119,16 +128,17 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
 
 def _pages(
     files: Sequence[Path], summary: RecleanSummary, bar: tqdm[None]
-) -> Iterator[tuple[Path, FetchedPage]]:
-    """All pages of all files; a damaged file is reported and the next one read."""
+) -> Iterator[tuple[str, FetchedPage]]:
+    """(file key, page) for all pages of all files; a damaged file is reported, the next read."""
     for warc in files:
         done = 0
         try:
+            key = file_key(warc)
             for page in iter_pages(warc):
                 if page.warc_offset is not None:
                     bar.update(page.warc_offset - done)
                     done = page.warc_offset
-                yield warc, page
+                yield key, page
         except WarcReadError as exc:
             logger.error("%s", exc)
             summary.input_errors.append(str(exc))
@@ -139,16 +149,16 @@ def _pages(
 
 
 def _consume(
-    item: tuple[Path, FetchedPage, Future[Article | Rejection]],
+    item: tuple[str, FetchedPage, Future[Article | Rejection]],
     output: DatasetOutput,
     summary: RecleanSummary,
 ) -> None:
-    warc, page, future = item
+    key, page, future = item
     try:
         result = future.result()
     except Exception as exc:  # the task failed: timeout, dead worker, unpicklable result
         result = failure_rejection(exc)
-    result = output.write(file_key(warc), page, result)
+    result = output.write(key, page, result)
     summary.pages += 1
     if isinstance(result, Article):
         summary.articles += 1

@@ -129,3 +129,18 @@ def test_any_executor_can_run_the_cleaning(tmp_path: Path) -> None:
             RecleanOptions(inputs=(SAMPLE,), data_dir=tmp_path / "data"), executor=executor
         )
     assert summary.pages == SAMPLE_PAGES and not summary.partial
+
+
+def test_same_named_warcs_from_different_crawls_both_keep_their_rows(tmp_path: Path) -> None:
+    first = write_pages_warc(
+        [make_page(article_html(GERMAN_PARAGRAPHS).encode(), url="https://lokal.de/a/1")],
+        tmp_path / "one" / "crawl.warc.gz",
+    )
+    second = write_pages_warc(
+        [make_page(article_html(GERMAN_PARAGRAPHS[::-1]).encode(), url="https://lokal.de/a/2")],
+        tmp_path / "two" / "crawl.warc.gz",
+    )
+    data = tmp_path / "data"
+    for warc in (first, second, first):  # the third run replaces the first run's rows
+        reclean(RecleanOptions(inputs=(warc,), data_dir=data))
+    assert sorted(articles_of(data).url) == ["https://lokal.de/a/1", "https://lokal.de/a/2"]
