@@ -15,7 +15,7 @@ from pipelines.decode import DecodedText, DecodeError, decode_html
 from pipelines.htmltree import EmptyDocumentError, TooDeepError, parse_html
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
-from pipelines.urls import article_id, trusted_canonical
+from crawler.urls import article_id, trusted_canonical
 from pipelines.version import cleaner_version, config_hash
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")

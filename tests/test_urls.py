@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.urls import article_id, canonicalize, trusted_canonical
+from crawler.urls import article_id, canonicalize, trusted_canonical
 
 BASE = "https://www.xtranews.de/2024/05/03/gruene-fordern/"
 

@@ -1,4 +1,4 @@
-"""URL canonicalisation and the stable article id derived from it."""
+"""URL canonicalisation and the stable article id: used before scheduling and on stored rows."""
 
 from __future__ import annotations
 
