@@ -39,6 +39,8 @@ class FetchedPage:
     """Byte offset of the WARC record inside ``warc_file``."""
     hints: Mapping[str, str] = field(default_factory=dict)
     """Discovery hints from feeds and sitemaps, e.g. ``published`` (ISO 8601) or ``title``."""
+    request_headers: Headers = field(default=(), compare=False)
+    """Headers of the request as sent (archived as the WARC request record); not read back."""
     sha256: str = field(init=False)
     """Hex SHA-256 of ``body``; computed once here so no later stage hashes the body again."""
 
@@ -54,3 +56,19 @@ class FetchedPage:
             if key.lower() == wanted:
                 return value
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailure:
+    """A URL the crawler tried but got no usable page for: refused, failed or redirected away."""
+
+    site: str
+    url: str
+    reason: str
+    """Reason code: robots_disallowed, robots_unavailable, offsite_redirect, address_refused,
+    redirect_limit, truncated, too_large, not_html, fetch_error."""
+    detail: str
+    fetched_at: datetime
+    """When the attempt ended; timezone-aware UTC."""
+    status: int | None = None
+    """HTTP status when a response arrived but could not be used."""

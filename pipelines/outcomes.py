@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.items import FetchedPage
+from crawler.items import FetchedPage, FetchFailure
 from pipelines.records import Article, PageOutcome, Rejection
 
 
@@ -32,6 +32,32 @@ def page_outcome(
         warc_file=page.warc_file,
         warc_offset=page.warc_offset,
         fetched_at=page.fetched_at,
+        cleaner_version=cleaner_version,
+        config_hash=config_hash,
+    )
+
+
+def failure_outcome(
+    failure: FetchFailure, *, cleaner_version: str, config_hash: str
+) -> PageOutcome:
+    """The ``pages`` row for a URL that produced no usable response."""
+    return PageOutcome(
+        url=failure.url,
+        final_url=failure.url,
+        site=failure.site,
+        status=failure.status,
+        outcome="failed",
+        reason=failure.reason,
+        detail=failure.detail or None,
+        article_id=None,
+        content_type=None,
+        content_length=0,
+        raw_sha256=None,
+        warc_file=None,
+        warc_offset=None,
+        fetched_at=failure.fetched_at,
+        charset_declared=None,
+        charset_used=None,
         cleaner_version=cleaner_version,
         config_hash=config_hash,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from crawler.items import FetchedPage
+from crawler.items import FetchedPage, FetchFailure
 from pipelines.layout import article_partition, page_partition
-from pipelines.outcomes import page_outcome
+from pipelines.outcomes import failure_outcome, page_outcome
 from pipelines.parquet import DatasetWriter, RecordError
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Article, Reason, Rejection
 from pipelines.rules import CleaningRules
@@ -31,16 +31,15 @@ class DatasetOutput:
     same WARC uses the same key and so replaces its earlier files instead of adding rows.
     """
 
-    def __init__(self, data_dir: Path, rules: CleaningRules) -> None:
+    def __init__(self, data_dir: Path) -> None:
         self._articles_root = data_dir / ARTICLES_DIR
         self._pages_root = data_dir / PAGES_DIR
         self._version = cleaner_version()
-        self._config_hash = config_hash(rules)
         self._key: str | None = None
         self._writers: tuple[DatasetWriter, DatasetWriter] | None = None
 
     def write(
-        self, key: str, page: FetchedPage, result: Article | Rejection
+        self, key: str, page: FetchedPage, result: Article | Rejection, rules: CleaningRules
     ) -> Article | Rejection:
         """Write the article (if any) and the page's outcome row; return what was recorded.
 
@@ -57,10 +56,17 @@ class DatasetOutput:
                     Reason.INVALID_RECORD, str(exc), result.charset_declared, result.charset_used
                 )
         outcome = page_outcome(
-            page, result, cleaner_version=self._version, config_hash=self._config_hash
+            page, result, cleaner_version=self._version, config_hash=config_hash(rules)
         )
         pages.write(outcome)
         return result
+
+    def write_failure(self, key: str, failure: FetchFailure, rules: CleaningRules) -> None:
+        """Write the ``pages`` row of a URL that gave no usable response."""
+        _, pages = self._writers_for(key)
+        pages.write(
+            failure_outcome(failure, cleaner_version=self._version, config_hash=config_hash(rules))
+        )
 
     def close(self) -> None:
         """Commit everything written so far."""

@@ -100,7 +100,7 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
     own_executor = executor is None
     pool = executor or KillingProcessPool(options.workers, options.timeout)
     window = max(1, options.workers * options.window_per_worker)
-    output = DatasetOutput(options.data_dir, options.rules)
+    output = DatasetOutput(options.data_dir)
     # Progress in input bytes: one huge WARC or many small ones both move the bar smoothly.
     total = sum(warc.stat().st_size for warc in files)
     bar = tqdm(
@@ -111,9 +111,9 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
         for key, page in _pages(files, summary, bar):
             in_flight.append((key, page, pool.submit(clean_task, page, options.rules)))
             if len(in_flight) >= window:
-                _consume(in_flight.popleft(), output, summary)
+                _consume(in_flight.popleft(), output, options.rules, summary)
         while in_flight:
-            _consume(in_flight.popleft(), output, summary)
+            _consume(in_flight.popleft(), output, options.rules, summary)
         output.close()
     except BaseException:
         output.abort()
@@ -151,6 +151,7 @@ def _pages(
 def _consume(
     item: tuple[str, FetchedPage, Future[Article | Rejection]],
     output: DatasetOutput,
+    rules: CleaningRules,
     summary: RecleanSummary,
 ) -> None:
     key, page, future = item
@@ -158,7 +159,7 @@ def _consume(
         result = future.result()
     except Exception as exc:  # the task failed: timeout, dead worker, unpicklable result
         result = failure_rejection(exc)
-    result = output.write(key, page, result)
+    result = output.write(key, page, result, rules)
     summary.pages += 1
     if isinstance(result, Article):
         summary.articles += 1

@@ -198,7 +198,7 @@ PAGE_SCHEMA = _schema(
         _field("final_url", pa.string(), "URL that answered (after redirects).", nullable=False),
         _field("site", pa.string(), "Site id.", nullable=False, repeats=True),
         _field("status", pa.int32(), "HTTP status of the final response; null when no response arrived."),
-        _field("outcome", pa.string(), "'article' when an article row was written, 'rejected' otherwise.", nullable=False, repeats=True),
+        _field("outcome", pa.string(), "'article' (an article row was written), 'rejected' (fetched, not an article) or 'failed' (no usable response).", nullable=False, repeats=True),
         _field("reason", pa.string(), "Reason code when rejected (not_html, empty_body, not_article, too_large, too_deep, timeout, bad_encoding, http_error, ...); null for articles.", repeats=True),
         _field("detail", pa.string(), "Human-readable detail for the reason; null when none."),
         _field("article_id", pa.string(), "article_id of the article row written from this page; null when rejected."),

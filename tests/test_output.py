@@ -5,23 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from crawler.items import FetchFailure
 from pipelines.layout import read_dataset
 from pipelines.output import DatasetOutput
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 from tests.factories import make_article
-from tests.pages import make_page
+from tests.pages import FETCHED_AT, make_page
+
+RULES = CleaningRules()
 
 
 def test_invalid_article_is_recorded_as_a_rejection_with_the_field(tmp_path: Path) -> None:
-    output = DatasetOutput(tmp_path, CleaningRules())
+    output = DatasetOutput(tmp_path)
     good = make_article()
     bad = make_article(
         url="https://www.example-lokal.de/b", fetched_at=datetime(2026, 1, 1)
     )  # naive
     page = make_page(b"<html></html>")
-    assert isinstance(output.write("run1", page, good), Article)
-    recorded = output.write("run1", page, bad)
+    assert isinstance(output.write("run1", page, good, RULES), Article)
+    recorded = output.write("run1", page, bad, RULES)
     output.close()
     assert isinstance(recorded, Rejection) and recorded.reason == Reason.INVALID_RECORD
     assert "fetched_at" in recorded.detail
@@ -32,11 +35,26 @@ def test_invalid_article_is_recorded_as_a_rejection_with_the_field(tmp_path: Pat
 
 
 def test_a_new_key_commits_the_previous_files(tmp_path: Path) -> None:
-    output = DatasetOutput(tmp_path, CleaningRules())
+    output = DatasetOutput(tmp_path)
     page = make_page(b"<html></html>")
-    output.write("first", page, make_article())
-    output.write("second", page, Rejection(Reason.NOT_ARTICLE, "listing"))
+    output.write("first", page, make_article(), RULES)
+    output.write("second", page, Rejection(Reason.NOT_ARTICLE, "listing"), RULES)
     committed = sorted(p.name for p in (tmp_path / "pages").rglob("*.parquet"))
     assert committed == ["part-first-00000.parquet"]
     output.close()
     assert len(list((tmp_path / "pages").rglob("*.parquet"))) == 2
+
+
+def test_fetch_failures_leave_a_failed_row(tmp_path: Path) -> None:
+    output = DatasetOutput(tmp_path)
+    failure = FetchFailure(
+        site="example",
+        url="https://lokal.de/intern/",
+        reason="robots_disallowed",
+        detail="robots: Disallow /intern/",
+        fetched_at=FETCHED_AT,
+    )
+    output.write_failure("run1", failure, RULES)
+    output.close()
+    (row,) = read_dataset(tmp_path / "pages", PAGE_SCHEMA).to_pylist()
+    assert (row["outcome"], row["reason"], row["status"]) == ("failed", "robots_disallowed", None)
