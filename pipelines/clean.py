@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,12 +11,12 @@ import trafilatura
 from lxml import html
 
 from crawler.items import FetchedPage
+from crawler.urls import article_id, trusted_canonical
 from pipelines import boilerplate, metadata
 from pipelines.decode import DecodedText, DecodeError, decode_html
 from pipelines.htmltree import EmptyDocumentError, TooDeepError, parse_html
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
-from crawler.urls import article_id, trusted_canonical
 from pipelines.version import cleaner_version, config_hash
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
@@ -52,6 +53,12 @@ def clean(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
         return _reject(Reason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}", decoded)
 
 
+def _date_params(page: FetchedPage) -> dict[str, Any]:
+    """htmldate options bounded by the fetch day, not today: re-cleaning gives the same date."""
+    latest = (page.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d")
+    return {**_DATE_PARAMS, "max_date": latest}
+
+
 def _precheck(page: FetchedPage, rules: CleaningRules) -> Rejection | None:
     """Reject by status, size and type before spending any parsing work."""
     if page.status >= 300 or page.status < 200:
@@ -61,6 +68,10 @@ def _precheck(page: FetchedPage, rules: CleaningRules) -> Rejection | None:
     content_type = (page.header("Content-Type") or "").split(";", 1)[0].strip().lower()
     if content_type and content_type not in _HTML_TYPES:
         return Rejection(Reason.NOT_HTML, f"Content-Type {content_type}")
+    if page.hints.get("page_kind") == "listing":
+        # The crawler classified it (URL pattern, og:type, JSON-LD, teaser count); the hint is
+        # archived with the page, so re-cleaning decides the same way.
+        return Rejection(Reason.NOT_ARTICLE, "listing page (crawler classification)")
     head = page.body[:1024].lstrip()
     if not head:
         return Rejection(Reason.EMPTY_BODY, "empty payload")
@@ -82,7 +93,7 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         with_metadata=True,
         include_comments=False,
         deduplicate=False,  # its cache is per process and order-dependent (P13)
-        date_extraction_params=_DATE_PARAMS,
+        date_extraction_params=_date_params(page),
         prune_xpath=boilerplate.prune_xpaths(rules, packs, decoded.text) or None,
     )
     if document is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,12 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1
 """The run finished but some input could not be read; all readable records were kept."""
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+"""The crawl ran but failed: bad finish reason or nothing fetched."""
+EXIT_CRASHED = 3
+"""An unexpected error stopped the command; committed files are complete, re-run to finish."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C or SIGTERM: committed files are complete, the rest was discarded; re-run to finish."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +61,27 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds one page may take before its worker is killed (default: 30)",
     )
     reclean.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    crawl = commands.add_parser(
+        "crawl",
+        help="crawl the configured local news sites into WARC and the Parquet datasets",
+        description="Crawl sites from the sites file (default: all of them). Exit status 0 when "
+        "the crawl finished and fetched pages, 1 when it failed (judged from Scrapy's stats).",
+    )
+    crawl.add_argument("--site", action="append", default=[], help="site id (repeatable)")
+    crawl.add_argument(
+        "--sites-file",
+        type=Path,
+        help="TOML site list (default: $NEWS_SITES_FILE or the shipped one)",
+    )
+    crawl.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data")
+    crawl.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Scrapy setting override (repeatable), e.g. -s DOWNLOAD_DELAY=0",
+    )
     return parser
 
 
@@ -73,13 +101,42 @@ def _run_reclean(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         progress=not args.quiet and sys.stderr.isatty(),
     )
-    try:
-        summary = reclean(options)
-    except FileNotFoundError as exc:
-        print(f"localnews reclean: {exc}", file=sys.stderr)
+    missing = [str(path) for path in options.inputs if not path.exists()]
+    if missing:
+        print(f"localnews reclean: no such input: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    summary = reclean(options)
     print(summary.render())
     return EXIT_PARTIAL if summary.partial else EXIT_OK
+
+
+def _run_crawl(args: argparse.Namespace) -> int:
+    overrides = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            print(f"localnews crawl: -s takes NAME=VALUE, got {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        overrides[name] = value
+    from pipelines.forkserver import start_early
+
+    start_early()  # the cleaning workers warm up while Scrapy starts
+    from crawler.run import CrawlOptions, run_crawl
+    from crawler.sites import SiteError
+
+    options = CrawlOptions(
+        site_ids=tuple(args.site),
+        sites_file=args.sites_file,
+        data_dir=args.data_dir,
+        overrides=overrides,
+    )
+    try:
+        result = run_crawl(options)
+    except (SiteError, FileNotFoundError) as exc:
+        print(f"localnews crawl: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(result.render())
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,9 +146,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.command == "reclean":
-        return _run_reclean(args)
-    return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
+    # SIGTERM (systemd, scrapyd, kill) unwinds like Ctrl-C: writers discard uncommitted files.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if args.command == "reclean":
+            return _run_reclean(args)
+        if args.command == "crawl":
+            return _run_crawl(args)
+        return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
+    except KeyboardInterrupt:
+        print(
+            f"localnews {args.command}: interrupted; committed files are complete, "
+            "re-run to finish",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except Exception:
+        logging.getLogger(__name__).exception("localnews %s failed", args.command)
+        return EXIT_CRASHED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 if __name__ == "__main__":

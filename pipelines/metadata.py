@@ -63,7 +63,10 @@ def parse_timestamp(raw: str | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_ZONE)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, OSError):  # year 1 or 9999 plus an offset leaves the range
+        return None
 
 
 def split_authors(raw: str | None) -> list[str]:

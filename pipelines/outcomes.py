@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from crawler.items import FetchedPage, FetchFailure
 from pipelines.records import Article, PageOutcome, Rejection
+
+# Control characters and lone surrogates that a hostile header or URL can carry: the row
+# validator refuses them, and an outcome row must always be writable.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _safe(value: str | None) -> str | None:
+    return None if value is None else _UNWRITABLE.sub("\ufffd", value)
 
 
 def page_outcome(
@@ -16,15 +26,15 @@ def page_outcome(
     """The ``pages`` row for ``page``: where its bytes are and what cleaning made of them."""
     is_article = isinstance(result, Article)
     return PageOutcome(
-        url=page.url,
-        final_url=page.final_url,
-        site=page.site,
+        url=_safe(page.url) or "",
+        final_url=_safe(page.final_url) or "",
+        site=_safe(page.site) or "",
         status=page.status,
         outcome="article" if is_article else "rejected",
         reason=None if isinstance(result, Article) else str(result.reason),
-        detail=None if isinstance(result, Article) else (result.detail or None),
+        detail=None if isinstance(result, Article) else _safe(result.detail or None),
         article_id=result.article_id if isinstance(result, Article) else None,
-        content_type=page.header("Content-Type"),
+        content_type=_safe(page.header("Content-Type")),
         content_length=len(page.body),
         charset_declared=result.charset_declared,
         charset_used=result.charset_used,
@@ -42,13 +52,13 @@ def failure_outcome(
 ) -> PageOutcome:
     """The ``pages`` row for a URL that produced no usable response."""
     return PageOutcome(
-        url=failure.url,
-        final_url=failure.url,
-        site=failure.site,
+        url=_safe(failure.url) or "",
+        final_url=_safe(failure.url) or "",
+        site=_safe(failure.site) or "",
         status=failure.status,
         outcome="failed",
         reason=failure.reason,
-        detail=failure.detail or None,
+        detail=_safe(failure.detail or None),
         article_id=None,
         content_type=None,
         content_length=0,

@@ -25,7 +25,7 @@ from pipelines.validate import RecordError, check_schema_supported, to_row
 
 __all__ = ["DatasetWriter", "RecordError", "clean_staging", "dictionary_columns", "to_row"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 STAGING_MAX_AGE_SECONDS = 3600.0
 """Unlocked staging files older than this are removed even if their pid looks alive."""
@@ -286,7 +286,7 @@ class DatasetWriter:
         finally:
             # Closed only after the rename, so the lock covers the file until it is in root.
             file.close()
-        log.debug("committed %s (%d rows)", target, part.file_rows)
+        logger.debug("committed %s (%d rows)", target, part.file_rows)
         part.seq += 1
         part.file_rows = 0
         self._committed.append(target)
@@ -329,7 +329,7 @@ class DatasetWriter:
             stale = [p for f in files if name.fullmatch(f) and (p := Path(dirpath, f)) not in mine]
             for path in stale:
                 path.unlink(missing_ok=True)
-                log.info("removed stale %s from an earlier run of %s", path, self._file_key)
+                logger.info("removed stale %s from an earlier run of %s", path, self._file_key)
             if stale:
                 _fsync_dir(Path(dirpath))  # else a crash could bring the stale rows back
 
@@ -360,7 +360,7 @@ def clean_staging(staging_dir: Path, *, max_age: float = STAGING_MAX_AGE_SECONDS
                 continue
             path.unlink(missing_ok=True)
         removed.append(path)
-        log.warning("removed staging file %s of a dead writer", path)
+        logger.warning("removed staging file %s of a dead writer", path)
     return removed
 
 

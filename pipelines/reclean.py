@@ -8,7 +8,7 @@ import re
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from pipelines.output import DatasetOutput
 from pipelines.pool import KillingProcessPool, clean_task, failure_rejection
 from pipelines.records import Article, Rejection
 from pipelines.rules import CleaningRules
-from pipelines.warc import WarcReadError, find_warc_files, iter_pages
+from pipelines.warc import WarcReadError, find_warc_files, first_record_id, iter_pages
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class RecleanSummary:
     articles: int = 0
     rejections: Counter[str] = field(default_factory=Counter)
     input_errors: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -65,6 +66,7 @@ class RecleanSummary:
         ]
         lines += [f"  rejected {reason}: {n}" for reason, n in sorted(self.rejections.items())]
         lines += [f"  input error: {error}" for error in self.input_errors]
+        lines += [f"  skipped duplicate input: {dup}" for dup in self.duplicates]
         if self.partial:
             lines.append(
                 "PARTIAL: some input could not be read; all readable records were processed"
@@ -75,14 +77,16 @@ class RecleanSummary:
 def file_key(warc: Path) -> str:
     """Output file key for one input WARC: re-cleaning it again replaces exactly its files.
 
-    Derived from the file's name and its first 64 KiB (the warcinfo record and the first
-    responses), not its path: the same WARC re-cleaned from another folder replaces its
-    earlier rows, while two different WARCs that share a name never replace each other's.
-    The head of a WARC does not change when records are appended, so neither does the key.
+    Derived from the file's name and its first record's ``WARC-Record-ID`` (unique per
+    file, unchanged when records are appended), not its path: the same WARC re-cleaned from
+    another folder replaces its earlier rows, while different WARCs that share a name never
+    replace each other's. Files without a readable first record fall back to their bytes.
     """
-    with warc.open("rb") as stream:
-        head = stream.read(65536)
-    digest = hashlib.sha256(warc.name.encode() + b"\0" + head).hexdigest()[:12]
+    identity = first_record_id(warc)
+    if identity is None:
+        with warc.open("rb") as stream:
+            identity = hashlib.sha256(stream.read(65536)).hexdigest()
+    digest = hashlib.sha256(f"{warc.name}\0{identity}".encode()).hexdigest()[:12]
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", warc.name.removesuffix(".gz").removesuffix(".warc"))
     return f"{stem[:60]}-{digest}"
 
@@ -102,13 +106,17 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
     window = max(1, options.workers * options.window_per_worker)
     output = DatasetOutput(options.data_dir)
     # Progress in input bytes: one huge WARC or many small ones both move the bar smoothly.
-    total = sum(warc.stat().st_size for warc in files)
+    sizes = {warc: warc.stat().st_size for warc in files}
     bar = tqdm(
-        total=total, unit="B", unit_scale=True, disable=not options.progress, file=sys.stderr
+        total=sum(sizes.values()),
+        unit="B",
+        unit_scale=True,
+        disable=not options.progress,
+        file=sys.stderr,
     )
     in_flight: deque[tuple[str, FetchedPage, Future[Article | Rejection]]] = deque()
     try:
-        for key, page in _pages(files, summary, bar):
+        for key, page in _pages(sizes, summary, bar):
             in_flight.append((key, page, pool.submit(clean_task, page, options.rules)))
             if len(in_flight) >= window:
                 _consume(in_flight.popleft(), output, options.rules, summary)
@@ -127,13 +135,19 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
 
 
 def _pages(
-    files: Sequence[Path], summary: RecleanSummary, bar: tqdm[None]
+    sizes: Mapping[Path, int], summary: RecleanSummary, bar: tqdm[None]
 ) -> Iterator[tuple[str, FetchedPage]]:
     """(file key, page) for all pages of all files; a damaged file is reported, the next read."""
-    for warc in files:
+    first_with_key: dict[str, Path] = {}
+    for warc, size in sizes.items():
         done = 0
         try:
             key = file_key(warc)
+            if key in first_with_key:  # the same WARC twice (copies in two folders)
+                summary.duplicates.append(f"{warc} is the same WARC as {first_with_key[key]}")
+                bar.update(size)
+                continue
+            first_with_key[key] = warc
             for page in iter_pages(warc):
                 if page.warc_offset is not None:
                     bar.update(page.warc_offset - done)
@@ -145,7 +159,7 @@ def _pages(
         except OSError as exc:
             logger.error("cannot read %s: %s", warc, exc)
             summary.input_errors.append(f"{warc}: {exc}")
-        bar.update(warc.stat().st_size - done)
+        bar.update(size - done)
 
 
 def _consume(

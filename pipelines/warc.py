@@ -48,6 +48,21 @@ class WarcReadError(Exception):
         return f"{self.path}: damaged WARC data at byte {self.offset}: {self.message}"
 
 
+def first_record_id(path: Path) -> str | None:
+    """The ``WARC-Record-ID`` of the file's first record (its warcinfo), or None if unreadable.
+
+    It names the file's content for good: appending records never changes it.
+    """
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream, parse_http=False):
+                record_id = record.headers.get("WARC-Record-ID")
+                return str(record_id) if record_id else None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def find_warc_files(inputs: Sequence[Path]) -> list[Path]:
     """WARC files named in ``inputs``: files as given, folders searched for *.warc(.gz)."""
     found: dict[Path, Path] = {}
@@ -149,6 +164,7 @@ def _to_page(record: WarcRecord, path: Path, offset: int | None) -> FetchedPage:
     """Convert one verified response record; ValueError when a check fails."""
     warc = record.headers
     # The block digest covers HTTP headers and payload, so the payload digest adds nothing then.
+    # The block digest also covers the HTTP headers, which our payload SHA-256 does not.
     by_block = _verifiable(warc.get("WARC-Block-Digest"))
     if by_block and not record.verify_block_digest(False):
         raise ValueError("WARC-Block-Digest mismatch")
@@ -171,7 +187,7 @@ def _to_page(record: WarcRecord, path: Path, offset: int | None) -> FetchedPage:
     site = warc.get("LocalNews-Site")
     url = warc.get("LocalNews-Requested-URI")
     page = FetchedPage(
-        site=(urlsplit(target).hostname or "").removeprefix("www.") if site is None else site,
+        site=_host_site(target) if site is None else site,
         url=target if url is None else url,
         final_url=target,
         status=http.status_code,
@@ -187,6 +203,14 @@ def _to_page(record: WarcRecord, path: Path, offset: int | None) -> FetchedPage:
     if sha256 and page.sha256 != sha256.lower():
         raise ValueError("LocalNews-Payload-SHA256 mismatch")
     return page
+
+
+def _host_site(url: str) -> str:
+    """A foreign record's site: its host without ``www.``; empty for an unparsable URL."""
+    try:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError:  # e.g. "http://[::1/a": the record is intact, only its URL is odd
+        return ""
 
 
 def _verifiable(digest: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,11 @@ def test_lone_surrogates_and_nul_never_reach_the_article(rules: CleaningRules) -
     body = article_html(GERMAN_PARAGRAPHS).replace("Radwege bauen", "Rad\x00wege bauen").encode()
     result = article(clean(make_page(body), rules))
     assert "\x00" not in result.text
+
+
+def test_dates_are_bounded_by_the_fetch_day_not_today(rules: CleaningRules) -> None:
+    # htmldate's default upper bound is "now": re-cleaning later would change the date.
+    text = ["Am 3. Dezember 2099 eröffnet die Stadt das neue Bad. " + GERMAN_PARAGRAPHS[0]]
+    page = make_page(article_html(text + GERMAN_PARAGRAPHS[1:]).encode(), url="https://lokal.de/a")
+    result = article(clean(page, rules))
+    assert result.published is None or result.published <= page.fetched_at + timedelta(days=1)

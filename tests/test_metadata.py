@@ -65,3 +65,8 @@ def test_split_authors() -> None:
 )
 def test_strip_site_suffix(title: str, sitename: str | None, host: str, expected: str) -> None:
     assert strip_site_suffix(title, sitename, host) == expected
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-05:00"])
+def test_out_of_range_timestamps_are_unknown_not_errors(raw: str) -> None:
+    assert parse_timestamp(raw) is None

@@ -58,3 +58,14 @@ def test_fetch_failures_leave_a_failed_row(tmp_path: Path) -> None:
     output.close()
     (row,) = read_dataset(tmp_path / "pages", PAGE_SCHEMA).to_pylist()
     assert (row["outcome"], row["reason"], row["status"]) == ("failed", "robots_disallowed", None)
+
+
+def test_hostile_header_values_still_leave_a_row(tmp_path: Path) -> None:
+    output = DatasetOutput(tmp_path)
+    page = make_page(b"%PDF", content_type="application/pdf\x00\udcc3evil")
+    output.write(
+        "run1", page, Rejection(Reason.NOT_HTML, "Content-Type application/pdf\x00"), RULES
+    )
+    output.close()
+    (row,) = read_dataset(tmp_path / "pages", PAGE_SCHEMA).to_pylist()
+    assert row["reason"] == "not_html" and "\x00" not in row["content_type"]

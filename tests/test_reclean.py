@@ -144,3 +144,14 @@ def test_same_named_warcs_from_different_crawls_both_keep_their_rows(tmp_path: P
     for warc in (first, second, first):  # the third run replaces the first run's rows
         reclean(RecleanOptions(inputs=(warc,), data_dir=data))
     assert sorted(articles_of(data).url) == ["https://lokal.de/a/1", "https://lokal.de/a/2"]
+
+
+def test_copies_of_one_warc_in_two_folders_are_cleaned_once(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(SAMPLE, tmp_path / folder / SAMPLE.name)
+    summary = reclean(
+        RecleanOptions(inputs=(tmp_path / "a", tmp_path / "b"), data_dir=tmp_path / "d")
+    )
+    assert summary.pages == SAMPLE_PAGES and len(summary.duplicates) == 1
+    assert len(pages_of(tmp_path / "d")) == SAMPLE_PAGES
