@@ -6,6 +6,9 @@ budget, data directory) come from the command line or the site list, not from he
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 BOT_NAME = "localnews"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -43,3 +46,16 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 REFERRER_POLICY = "same-origin"
 
 LOG_LEVEL = "INFO"
+
+# the pipeline: archive raw bytes first, then clean in worker processes and write Parquet
+ITEM_PIPELINES = {
+    "crawler.archive_pipeline.WarcArchivePipeline": 100,
+    "pipelines.scrapy_adapters.CleanAndStorePipeline": 200,
+}
+
+# project settings (NEWS_ prefix)
+NEWS_SITES_FILE = os.environ.get("NEWS_SITES_FILE") or str(Path(__file__).with_name("sites.toml"))
+NEWS_DATA_DIR = "data"
+NEWS_WORKERS = 0  # worker processes for clean(); 0 = one per core
+NEWS_CLEAN_TIMEOUT = 30.0  # seconds one page may take before its worker is killed
+NEWS_ALLOW_PRIVATE_ADDRESSES = False  # tests set True: their fixture sites live on 127.0.0.1

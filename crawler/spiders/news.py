@@ -1,0 +1,220 @@
+"""The one generic news spider: discovers articles of the configured sites and yields raw pages."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.classify import page_kind
+from crawler.discovery import (
+    DiscoveryError,
+    Link,
+    is_archive_link,
+    parse_feed,
+    parse_sitemap,
+    sitemaps_from_robots,
+    within_horizon,
+)
+from crawler.items import FetchedPage, FetchFailure
+from crawler.sites import Site, load_sites, select_sites
+from crawler.urls import canonicalize
+
+# Outlinks followed per listing page (Nutch caps at 100; reliability T9).
+MAX_OUTLINKS = 200
+
+
+class NewsSpider(scrapy.Spider):
+    """``scrapy crawl news -a site=ID[,ID…]``: sitemaps, feeds, sections → FetchedPage items.
+
+    It routes and never parses article text: every fetched page is yielded raw, with
+    discovery hints (feed/sitemap dates, the page kind), and every failed or refused URL
+    is yielded as a FetchFailure, so each one leaves a row.
+    """
+
+    name = "news"
+
+    def __init__(self, site: str = "", sites_file: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site_ids = [s for s in site.split(",") if s]
+        self.sites_file = sites_file
+        self.sites: list[Site] = []
+        self.allowed_domains: list[str] = []  # OffsiteMiddleware reads it
+        self.scheduled: Counter[str] = Counter()
+        self.now = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """Load and select the sites named by ``-a site=`` from the sites file."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        path = Path(spider.sites_file or crawler.settings.get("NEWS_SITES_FILE"))
+        sites = load_sites(path)
+        spider.sites = select_sites(sites, spider.site_ids) if spider.site_ids else sites
+        spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Robots sitemaps, configured sitemaps and feeds, then sections and the home page."""
+        for site in self.sites:
+            yield self._request(urljoin(site.url, "/robots.txt"), site, self.parse_robots, "robots")
+            for url in site.sitemaps:
+                yield self._request(url, site, self.parse_sitemap, "sitemap")
+            for url in site.feeds:
+                yield self._request(url, site, self.parse_feed, "feed")
+            for url in (site.url, *site.start_urls):
+                yield self._request(url, site, self.parse_page, "page", {"page_kind": "listing"})
+
+    def parse_robots(self, response: Response, site: Site) -> Iterator[Request]:
+        """Follow the ``Sitemap:`` lines of robots.txt."""
+        if response.status == 200:
+            for url in sitemaps_from_robots(response.text, response.url):
+                yield self._request(url, site, self.parse_sitemap, "sitemap")
+
+    def parse_sitemap(self, response: Response, site: Site) -> Iterator[Any]:
+        """Nested sitemaps and article links of a sitemap (index, news, gzip)."""
+        try:
+            sitemap = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            yield self._failure(site, response.url, "bad_sitemap", str(exc), response.status)
+            return
+        for url in sitemap.sitemaps:
+            yield self._request(url, site, self.parse_sitemap, "sitemap")
+        for link in sitemap.links:
+            yield from self._article(link, site)
+
+    def parse_feed(self, response: Response, site: Site) -> Iterator[Any]:
+        """Article links of an RSS/Atom feed, with their dates as hints."""
+        try:
+            links = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            yield self._failure(site, response.url, "bad_feed", str(exc), response.status)
+            return
+        for link in links:
+            yield from self._article(link, site)
+
+    def parse_page(self, response: Response, site: Site, hints: dict[str, str]) -> Iterator[Any]:
+        """Yield the page raw; when it is a listing, follow its article and archive links."""
+        text = response.text if response.status < 400 and _is_html(response) else ""
+        kind = page_kind(response.url, text, site.is_article_url(response.url)) if text else ""
+        if hints.get("page_kind") == "listing" or kind == "listing":
+            kind = "listing"
+        yield self._fetched(response, site, {**hints, "page_kind": kind} if kind else hints)
+        if kind == "listing":
+            yield from self._follow(response, site)
+
+    def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+        """Record why a request produced no page (robots, offsite redirect, network…)."""
+        request = failure.request  # type: ignore[attr-defined]
+        site: Site = request.cb_kwargs["site"]
+        error = failure.value
+        message = str(error)
+        if isinstance(error, IgnoreRequest):
+            if "robots" in message.lower():
+                reason = "robots_unavailable" if "unavailable" in message else "robots_disallowed"
+            elif "offsite" in message.lower() or "Filtered offsite" in message:
+                reason = "offsite_redirect"
+            elif "redirect" in message.lower():
+                reason = "redirect_limit"
+            else:
+                reason = "ignored"
+        else:
+            reason = getattr(error, "news_reason", None) or "fetch_error"
+        yield self._failure(site, request.url, reason, f"{type(error).__name__}: {message}")
+
+    def _follow(self, response: Response, site: Site) -> Iterator[Any]:
+        seen: set[str] = set()
+        for anchor in response.css("a[href]")[: MAX_OUTLINKS * 5]:
+            url = canonicalize(response.urljoin(anchor.attrib["href"]))
+            if url in seen or not site.allows(url):
+                continue
+            seen.add(url)
+            if len(seen) > MAX_OUTLINKS:
+                break
+            anchor_text = " ".join(anchor.css("::text").getall()).strip()
+            if not self._within_budget(site):
+                return
+            if is_archive_link(url, anchor_text):
+                yield self._request(url, site, self.parse_page, "page", {"page_kind": "listing"})
+            elif site.is_article_url(url) is not False:
+                yield from self._article(Link(url=url, source="listing"), site)
+
+    def _article(self, link: Link, site: Site) -> Iterator[Request]:
+        url = canonicalize(link.url)
+        if not site.allows(url):
+            self.crawler.stats.inc_value(f"news/{site.id}/skipped/offsite")
+            return
+        if not within_horizon(link.published, self.now, site.max_age_days):
+            self.crawler.stats.inc_value(f"news/{site.id}/skipped/too_old")
+            return
+        if not self._within_budget(site):
+            return
+        hints = {"source": link.source} if link.source else {}
+        if link.published:
+            hints["published"] = link.published
+        if link.title:
+            hints["title"] = link.title
+        yield self._request(url, site, self.parse_page, "page", hints)
+
+    def _within_budget(self, site: Site) -> bool:
+        """False once the site's page budget (``max_pages``) is used up for this run."""
+        if site.max_pages is not None and self.scheduled[site.id] >= site.max_pages:
+            self.crawler.stats.inc_value(f"news/{site.id}/skipped/budget")
+            return False
+        return True
+
+    def _request(
+        self, url: str, site: Site, callback: Any, kind: str, hints: dict[str, str] | None = None
+    ) -> Request:
+        self.scheduled[site.id] += kind == "page"
+        kwargs: dict[str, Any] = {"site": site}
+        if callback == self.parse_page:
+            kwargs["hints"] = hints or {}
+        return Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            cb_kwargs=kwargs,
+            meta={"news_kind": kind, "handle_httpstatus_all": kind == "page"},
+            dont_filter=False,
+        )
+
+    def _fetched(self, response: Response, site: Site, hints: dict[str, str]) -> FetchedPage:
+        redirects = response.request.meta.get("redirect_urls", []) if response.request else []
+        return FetchedPage(
+            site=site.id,
+            url=redirects[0] if redirects else response.url,
+            final_url=response.url,
+            status=response.status,
+            headers=_pairs(response.headers),
+            fetched_at=datetime.now(UTC),
+            body=response.body,
+            hints=hints,
+            request_headers=_pairs(response.request.headers) if response.request else (),
+        )
+
+    def _failure(
+        self, site: Site, url: str, reason: str, detail: str, status: int | None = None
+    ) -> FetchFailure:
+        return FetchFailure(site.id, url, reason, detail, datetime.now(UTC), status)
+
+
+def _pairs(headers: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    )
+
+
+def _is_html(response: Response) -> bool:
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+    return "html" in content_type or not content_type
