@@ -1,0 +1,117 @@
+"""End to end: `localnews crawl` against the loopback fixture site, then re-clean its WARCs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.cli import main
+from pipelines.layout import read_dataset
+from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA
+from pipelines.warc import find_warc_files, iter_pages
+from tests.newssite import FixtureSite, NewsSiteFixture, build_site, serve
+
+ROOT = Path(__file__).parents[1]
+FAST = [
+    "-s", "DOWNLOAD_DELAY=0",
+    "-s", "AUTOTHROTTLE_ENABLED=False",
+    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    "-s", "NEWS_ALLOW_PRIVATE_ADDRESSES=True",
+    "-s", "NEWS_WORKERS=2",
+    "-s", "CLOSESPIDER_TIMEOUT=120",
+]  # fmt: skip
+
+
+@dataclass
+class CrawlRun:
+    site: FixtureSite
+    base_url: str
+    data: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def articles(self) -> pd.DataFrame:
+        return read_dataset(self.data / "articles", ARTICLE_SCHEMA).to_pandas()
+
+    def pages(self) -> pd.DataFrame:
+        return read_dataset(self.data / "pages", PAGE_SCHEMA).to_pandas()
+
+
+@pytest.fixture(scope="module")
+def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
+    tmp = tmp_path_factory.mktemp("crawl")
+    site = build_site(40, eval_dir=tmp)  # synthetic articles: exact expectations
+    with serve(site) as base_url:
+        sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp)
+        data = tmp / "data"
+        command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
+        result = subprocess.run(
+            [*command, "--data-dir", str(data), *FAST],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        yield CrawlRun(site, base_url, data, result.returncode, result.stdout, result.stderr)
+
+
+def test_crawl_succeeds_and_reports_per_site(crawl: CrawlRun) -> None:
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert "fixture: pages" in crawl.stdout
+    assert "articles 40" in crawl.stdout
+
+
+def test_every_article_is_found_exactly_once(crawl: CrawlRun) -> None:
+    articles = crawl.articles()
+    expected = {a.url(crawl.base_url) for a in crawl.site.manifest.articles}
+    assert sorted(articles.canonical_url) == sorted(expected)
+    assert articles.article_id.is_unique
+    for article in crawl.site.manifest.articles:
+        assert crawl.site.requests[article.path] == 1, article.path
+    assert not articles.canonical_url.str.contains("utm_").any()
+
+
+def test_articles_have_correct_fields(crawl: CrawlRun) -> None:
+    articles = crawl.articles().set_index("canonical_url")
+    for expected in crawl.site.manifest.articles:
+        row = articles.loc[expected.url(crawl.base_url)]
+        assert row.title == expected.title
+        assert expected.snippet in " ".join(row.text.split())
+        assert row.site == "fixture"
+        assert row.published is not None and row.published.year == 2024
+        assert row.warc_file and row.warc_offset is not None and len(row.raw_sha256) == 64
+
+
+def test_non_articles_are_recorded_with_reasons(crawl: CrawlRun) -> None:
+    pages = crawl.pages()
+    by_path = {
+        url.removeprefix(crawl.base_url): row for url, row in pages.set_index("url").iterrows()
+    }
+    for path in crawl.site.manifest.disallowed_paths:
+        assert crawl.site.requests[path] == 0
+        assert by_path[path].reason == "robots_disallowed"
+    for path in crawl.site.manifest.dead_paths:
+        assert by_path[path].reason == "http_error"
+    for path, _ in crawl.site.manifest.non_html:
+        assert by_path[path].reason == "not_html"
+    assert (pages.outcome == "rejected").sum() >= 3  # sections, tag and author pages
+    assert set(pages.outcome) <= {"article", "rejected", "failed"}
+
+
+def test_every_fetched_page_is_in_the_warc_and_recleans_to_the_same_rows(
+    crawl: CrawlRun, tmp_path: Path
+) -> None:
+    warcs = find_warc_files([crawl.data / "raw"])
+    archived = {page.final_url for warc in warcs for page in iter_pages(warc)}
+    fetched = crawl.pages()
+    assert set(fetched[fetched.outcome != "failed"].final_url) <= archived
+    assert main(["reclean", str(crawl.data / "raw"), "--out", str(tmp_path), "-q"]) == 0
+    columns = ["article_id", "canonical_url", "title", "content_sha256", "warc_file", "warc_offset"]
+    live = crawl.articles()[columns].sort_values("article_id").reset_index(drop=True)
+    again = read_dataset(tmp_path / "articles", ARTICLE_SCHEMA).to_pandas()
+    again = again[columns].sort_values("article_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(live, again)
