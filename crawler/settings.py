@@ -18,7 +18,7 @@ USER_AGENT = "localnews-bot/0.1 (+https://github.com/localnews/localnews; resear
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50 %, as RANDOMIZE_DOWNLOAD_DELAY did before Scrapy 2.19
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 5
 AUTOTHROTTLE_MAX_DELAY = 120
@@ -38,6 +38,22 @@ URLLENGTH_LIMIT = 1024
 MEMUSAGE_LIMIT_MB = 1536
 MEMUSAGE_WARNING_MB = 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True
+
+# what Scrapy lacks (reliability §c): fail-closed robots, address guard, strict decompression,
+# content-type gate
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.addressguard.AddressGuardMiddleware": 40,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.FailClosedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.ContentTypeGateMiddleware": 560,
+    "crawler.middlewares.StrictDecompressionMiddleware": 595,
+}
+TWISTED_DNS_RESOLVER = "crawler.addressguard.GuardedResolver"
+NEWS_ALLOWED_PRIVATE_HOSTS: list[str] = []  # host names allowed even when they resolve privately
+NEWS_ROBOTSTXT_MAX_BYTES = 512 * 1024
+NEWS_ROBOTSTXT_MAX_CRAWL_DELAY = 120.0
+NEWS_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml"]
+NEWS_CONTENT_TYPE_EXEMPT_KINDS = ["sitemap", "feed", "robots"]
 
 # security: no remote code execution surfaces, no local-file or odd-scheme fetches
 TELNETCONSOLE_ENABLED = False

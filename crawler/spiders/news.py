@@ -117,9 +117,12 @@ class NewsSpider(scrapy.Spider):
         site: Site = request.cb_kwargs["site"]
         error = failure.value
         message = str(error)
-        if isinstance(error, IgnoreRequest):
+        outcome = getattr(error, "outcome", None)  # set by our middlewares (robots, guard, …)
+        if isinstance(outcome, str):
+            reason = outcome
+        elif isinstance(error, IgnoreRequest):
             if "robots" in message.lower():
-                reason = "robots_unavailable" if "unavailable" in message else "robots_disallowed"
+                reason = "robots_disallowed"
             elif "offsite" in message.lower() or "Filtered offsite" in message:
                 reason = "offsite_redirect"
             elif "redirect" in message.lower():
