@@ -69,19 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             pages, crawl, reclean = measure(n, Path(tmp), args.synthetic)
         ratio = crawl.seconds / reclean.seconds
         print(f"site of {n} articles: {pages} page rows")
-        print(
-            f"  crawl   (fetch+archive+clean+write): {crawl.seconds:7.1f} s  {pages / crawl.seconds:6.1f} pages/s"
-        )
-        print(
-            f"  reclean (same WARCs)               : {reclean.seconds:7.1f} s  {pages / reclean.seconds:6.1f} pages/s"
-        )
-        print(
-            f"  ratio crawl/reclean: {ratio:.2f} (target ≤ {TARGET_RATIO}: {'OK' if ratio <= TARGET_RATIO else 'MISSED'})"
-        )
+        for name, run in (("crawl (fetch+archive+clean+write)", crawl), ("reclean", reclean)):
+            print(f"  {name:34s}: {run.seconds:7.1f} s  {pages / run.seconds:6.1f} pages/s")
+        verdict = "OK" if ratio <= TARGET_RATIO else "MISSED"
+        print(f"  ratio crawl/reclean: {ratio:.2f} (target ≤ {TARGET_RATIO}: {verdict})")
         rss_ok = "OK" if crawl.peak_main_mb <= TARGET_RSS_MB else "MISSED"
         print(
-            f"  peak RSS crawl process: {crawl.peak_main_mb:.0f} MB (target ≤ {TARGET_RSS_MB}: {rss_ok}); "
-            f"with cleaning workers: {crawl.peak_tree_mb:.0f} MB"
+            f"  peak RSS crawl process: {crawl.peak_main_mb:.0f} MB "
+            f"(target ≤ {TARGET_RSS_MB}: {rss_ok}); with workers: {crawl.peak_tree_mb:.0f} MB"
         )
     return 0
 
