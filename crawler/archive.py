@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import uuid
+import zlib
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -24,6 +25,9 @@ from warcio.warcwriter import WARCWriter
 from crawler.items import FetchedPage, Headers
 
 logger = logging.getLogger(__name__)
+
+GZIP_LEVEL = 6
+"""zlib level of each record's gzip member: see _serialise."""
 
 _Record = Any  # warcio.recordloader.ArcWarcRecord; warcio ships no type information
 
@@ -244,7 +248,12 @@ def _checked(fields: dict[str, str]) -> dict[str, str]:
 
 
 def _serialise(record: _Record) -> bytes:
-    """One record as one complete gzip member."""
+    """One record as one complete gzip member (level 6, not warcio's fixed 9).
+
+    Level 9 spent a fifth of the crawl process's time compressing; level 6 is several
+    times faster for about 1 % larger files, and the member format is the same.
+    """
     buffer = io.BytesIO()
-    WARCWriter(buffer, gzip=True, warc_version="1.1").write_record(record)
-    return buffer.getvalue()
+    WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(record)
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return compressor.compress(buffer.getvalue()) + compressor.flush()
