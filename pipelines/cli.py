@@ -121,8 +121,11 @@ def _run_crawl(args: argparse.Namespace) -> int:
     from pipelines.forkserver import start_early
 
     start_early()  # the cleaning workers warm up while Scrapy starts
-    from crawler.run import CrawlOptions, run_crawl
+    from crawler.run import CrawlOptions, NoNetworkError, run_crawl
     from crawler.sites import SiteError
+
+    if args.verbose:
+        overrides.setdefault("LOG_LEVEL", "DEBUG")
 
     options = CrawlOptions(
         site_ids=tuple(args.site),
@@ -135,6 +138,9 @@ def _run_crawl(args: argparse.Namespace) -> int:
     except (SiteError, FileNotFoundError) as exc:
         print(f"localnews crawl: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except NoNetworkError as exc:
+        print(f"localnews crawl: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     print(result.render())
     return EXIT_OK if result.ok else EXIT_FAILED
 
@@ -142,10 +148,11 @@ def _run_crawl(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``localnews`` command; returns the process exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if args.command != "crawl":  # Scrapy configures logging for crawls (LOG_LEVEL, LOG_FILE)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     # SIGTERM (systemd, scrapyd, kill) unwinds like Ctrl-C: writers discard uncommitted files.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.evalwarc import write_pages_warc
-from pipelines.cli import EXIT_INTERRUPTED, EXIT_USAGE, main
+from pipelines.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, main
 from pipelines.layout import read_dataset
 from pipelines.records import PAGE_SCHEMA
 from tests.pages import make_page
@@ -44,3 +44,20 @@ def test_sigterm_stops_reclean_cleanly(tmp_path: Path) -> None:
     assert "interrupted" in err
     assert read_dataset(out / "pages", PAGE_SCHEMA).num_rows == 0  # nothing half-written
     assert not list((out / ".staging").glob("*.parquet"))
+
+
+def test_crawl_without_network_fails_fast_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text(
+        '[[site]]\nid = "offline"\nname = "Offline"\nurl = "https://news.example.invalid/"\n'
+        'allowed_domains = ["news.example.invalid"]\nsitemaps = []\nfeeds = []\n'
+        'start_urls = []\nlanguage = "de"\n',
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    status = main(["crawl", "--sites-file", str(sites), "--data-dir", str(tmp_path / "data")])
+    assert status == EXIT_FAILED
+    assert time.monotonic() - started < 30
+    assert "no network" in capsys.readouterr().err
