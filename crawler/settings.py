@@ -47,6 +47,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.robots.FailClosedRobotsTxtMiddleware": 100,
     "crawler.middlewares.ContentTypeGateMiddleware": 560,
     "crawler.middlewares.StrictDecompressionMiddleware": 595,
+    "crawler.redirects.OffsiteRedirectMiddleware": 610,
 }
 TWISTED_DNS_RESOLVER = "crawler.addressguard.GuardedResolver"
 NEWS_ALLOWED_PRIVATE_HOSTS: list[str] = []  # host names allowed even when they resolve privately

@@ -731,7 +731,7 @@ def _handler(site: FixtureSite, gzip_html: bool) -> type[BaseHTTPRequestHandler]
                 route = Route(404, (("Content-Type", HTML_TYPE),), _not_found_body)
             body = route.render(base)
             headers = list(route.headers)
-            if route.status in (301, 302):
+            if route.status in (301, 302) and not any(n == "Location" for n, _ in headers):
                 target = dict(site.manifest.redirects).get(urlsplit(self.path).path, "/")
                 headers.append(("Location", base + target))
             encoding = self.headers.get("Accept-Encoding", "")

@@ -15,7 +15,7 @@ from pipelines.cli import main
 from pipelines.layout import read_dataset
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA
 from pipelines.warc import find_warc_files, iter_pages
-from tests.newssite import FixtureSite, NewsSiteFixture, build_site, serve
+from tests.newssite import FixtureSite, NewsSiteFixture, Route, build_site, serve
 
 ROOT = Path(__file__).parents[1]
 FAST = [
@@ -49,7 +49,12 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
     tmp = tmp_path_factory.mktemp("crawl")
     site = build_site(40, eval_dir=tmp)  # synthetic articles: exact expectations
     with serve(site) as base_url:
+        # a section link that redirects off the site (to another loopback host name)
+        offsite = base_url.replace("127.0.0.1", "localhost") + "/anderswo/"
+        site.routes["/weg/"] = Route(301, (("Location", offsite),), lambda _base: b"")
         sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp)
+        text = sites_file.read_text(encoding="utf-8")
+        sites_file.write_text(text.replace("start_urls = [", f'start_urls = ["{base_url}/weg/", '))
         data = tmp / "data"
         command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
         result = subprocess.run(
@@ -98,6 +103,7 @@ def test_non_articles_are_recorded_with_reasons(crawl: CrawlRun) -> None:
         assert by_path[path].reason == "http_error"
     for path, _ in crawl.site.manifest.non_html:
         assert by_path[path].reason == "not_html"
+    assert by_path["/weg/"].outcome == "failed" and by_path["/weg/"].reason == "offsite_redirect"
     assert (pages.outcome == "rejected").sum() >= 3  # sections, tag and author pages
     assert set(pages.outcome) <= {"article", "rejected", "failed"}
 

@@ -31,6 +31,7 @@ from crawler.urls import canonicalize
 
 # Outlinks followed per listing page (Nutch caps at 100; reliability T9).
 MAX_OUTLINKS = 200
+_ERROR_STATUSES = list(range(400, 600))
 
 
 class NewsSpider(scrapy.Spider):
@@ -131,7 +132,12 @@ class NewsSpider(scrapy.Spider):
                 reason = "ignored"
         else:
             reason = getattr(error, "news_reason", None) or "fetch_error"
-        yield self._failure(site, request.url, reason, f"{type(error).__name__}: {message}")
+        # A refused redirect hop is recorded under the URL the crawl asked for.
+        first = request.meta.get("redirect_urls", [request.url])[0]
+        detail = f"{type(error).__name__}: {message}"
+        if first != request.url:
+            detail += f" (redirected to {request.url})"
+        yield self._failure(site, first, reason, detail)
 
     def _follow(self, response: Response, site: Site) -> Iterator[Any]:
         seen: set[str] = set()
@@ -186,7 +192,12 @@ class NewsSpider(scrapy.Spider):
             callback=callback,
             errback=self.failed,
             cb_kwargs=kwargs,
-            meta={"news_kind": kind, "handle_httpstatus_all": kind == "page"},
+            # Error pages reach parse_page and leave a row; 3xx stay with RedirectMiddleware
+            # (handle_httpstatus_all would switch redirects off).
+            meta={
+                "news_kind": kind,
+                "handle_httpstatus_list": _ERROR_STATUSES if kind == "page" else [],
+            },
             dont_filter=False,
         )
 
