@@ -121,3 +121,18 @@ def test_every_fetched_page_is_in_the_warc_and_recleans_to_the_same_rows(
     again = read_dataset(tmp_path / "articles", ARTICLE_SCHEMA).to_pandas()
     again = again[columns].sort_values("article_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(live, again)
+
+
+def test_scrapy_crawl_news_runs_the_same_spider(tmp_path: Path) -> None:
+    site = build_site(5, eval_dir=tmp_path)
+    with serve(site) as base_url:
+        sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp_path)
+        settings = [f"NEWS_SITES_FILE={sites_file}", f"NEWS_DATA_DIR={tmp_path / 'data'}"]
+        settings += [option for option in FAST if option != "-s"]
+        command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=fixture"]
+        for setting in settings:
+            command += ["-s", setting]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    articles = read_dataset(tmp_path / "data" / "articles", ARTICLE_SCHEMA)
+    assert articles.num_rows == 5
