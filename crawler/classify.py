@@ -75,10 +75,19 @@ def page_kind(url: str, html: str, article_url: bool | None) -> str:
     Only regexes over a bounded prefix and small JSON-LD blocks: the article text is
     never parsed.
     """
-    window = html[:_WINDOW]
     if article_url is True:
         return ARTICLE
-    kinds = [_jsonld_kind(window), _url_kind(url), _og_kind(window), _shape_kind(window)]
+    window = html[:_WINDOW]
+    # Lazily, in precedence order: the page-shape scan costs ~2 ms and is rarely needed.
+    kinds = (
+        signal()
+        for signal in (
+            lambda: _jsonld_kind(window),
+            lambda: _url_kind(url),
+            lambda: _og_kind(window),
+            lambda: _shape_kind(window),
+        )
+    )
     if article_url is False:
         return LISTING if LISTING in kinds else UNKNOWN
     return next((kind for kind in kinds if kind is not None), UNKNOWN)

@@ -41,13 +41,15 @@ class FetchedPage:
     """Discovery hints from feeds and sitemaps, e.g. ``published`` (ISO 8601) or ``title``."""
     request_headers: Headers = field(default=(), compare=False)
     """Headers of the request as sent (archived as the WARC request record); not read back."""
-    sha256: str = field(init=False)
-    """Hex SHA-256 of ``body``; computed once here so no later stage hashes the body again."""
+    sha256: str = field(default="", compare=False)
+    """Hex SHA-256 of ``body``, computed at construction when not given. Leave it unset:
+    ``dataclasses.replace`` carries it over, so replacing ``body`` needs ``sha256=""``."""
 
     def __post_init__(self) -> None:
         if self.fetched_at.tzinfo is None:
             raise ValueError("FetchedPage.fetched_at must be timezone-aware")
-        object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
+        if not self.sha256:
+            object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""

@@ -24,6 +24,9 @@ AUTOTHROTTLE_START_DELAY = 5
 AUTOTHROTTLE_MAX_DELAY = 120
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = False
+# Scrapy starts this many tasks for every callback's output, however small; pages yield one
+# item or a few dozen requests, and cleaning is bounded by the worker pool anyway.
+CONCURRENT_ITEMS = 16
 
 # bounds
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
