@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 ARTICLE = "article"
@@ -79,15 +79,13 @@ def page_kind(url: str, html: str, article_url: bool | None) -> str:
         return ARTICLE
     window = html[:_WINDOW]
     # Lazily, in precedence order: the page-shape scan costs ~2 ms and is rarely needed.
-    kinds = (
-        signal()
-        for signal in (
-            lambda: _jsonld_kind(window),
-            lambda: _url_kind(url),
-            lambda: _og_kind(window),
-            lambda: _shape_kind(window),
-        )
+    signals: tuple[Callable[[], str | None], ...] = (
+        lambda: _jsonld_kind(window),
+        lambda: _url_kind(url),
+        lambda: _og_kind(window),
+        lambda: _shape_kind(window),
     )
+    kinds = (signal() for signal in signals)
     if article_url is False:
         return LISTING if LISTING in kinds else UNKNOWN
     return next((kind for kind in kinds if kind is not None), UNKNOWN)
