@@ -48,8 +48,10 @@ def clean(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
         return _reject(Reason.TOO_DEEP, str(exc), decoded)
     except EmptyDocumentError as exc:
         return _reject(Reason.EMPTY_BODY, f"no HTML document: {exc}", decoded)
-    except (ValueError, TypeError, RecursionError, AttributeError) as exc:
-        # trafilatura and htmldate raise these on odd markup; one page must not stop a run.
+    except Exception as exc:
+        # trafilatura, htmldate and dateparser raise all sorts on odd markup (ValueError,
+        # TypeError, RecursionError, IndexError …): one page must not stop a run, and its
+        # row says what happened.
         return _reject(Reason.EXTRACT_ERROR, f"{type(exc).__name__}: {exc}", decoded)
 
 

@@ -120,7 +120,7 @@ def _provenance_fields(*, has_payload: bool) -> list[pa.Field]:
         _field(
             "config_hash",
             pa.string(),
-            "Hash of the cleaning rules and options that produced the row.",
+            "Hash of the cleaning rules, options and cleaner version that produced the row.",
             nullable=False,
             repeats=True,
         ),
