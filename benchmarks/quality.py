@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SIDES = ("ours", "bare")
-FETCHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
-"""Fixed fetch time so that the project's cleaner sees identical inputs on every run."""
+FETCHED_AT = datetime(2026, 11, 25, tzinfo=UTC)
+"""Fixed fetch time so the cleaner sees identical inputs on every run; later than every page
+in the set, since clean() bounds publication dates by the fetch day."""
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _BERLIN = ZoneInfo("Europe/Berlin")
 
