@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -51,13 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     reclean.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
+        default=default_workers(),
         help="worker processes (default: all cores)",
     )
     reclean.add_argument(
         "--timeout",
         type=float,
-        default=30.0,
+        default=DEFAULT_TIMEOUT_SECONDS,
         help="seconds one page may take before its worker is killed (default: 30)",
     )
     reclean.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

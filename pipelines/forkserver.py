@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from multiprocessing import forkserver
 from multiprocessing.context import ForkServerContext
 
 WARMUP_MODULE = "pipelines.worker_warmup"
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+"""Per-page cleaning time limit: Nutch's parser.timeout; trafilatura is quadratic on some
+markup (reliability P10)."""
+
+
+def default_workers() -> int:
+    """Cleaning worker processes by default: one per CPU this process may use."""
+    return len(os.sched_getaffinity(0)) or 1
 
 
 def forkserver_context() -> ForkServerContext:

@@ -9,15 +9,12 @@ from typing import ParamSpec, TypeVar
 import pebble
 
 from crawler.items import FetchedPage
-from pipelines.forkserver import forkserver_context
+from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, forkserver_context
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-DEFAULT_TIMEOUT_SECONDS = 30.0
-"""Nutch's parser.timeout; trafilatura is quadratic on some markup (reliability P10)."""
 
 
 class KillingProcessPool(Executor):

@@ -16,6 +16,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from crawler.items import FetchedPage
+from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
 from pipelines.output import DatasetOutput
 from pipelines.pool import KillingProcessPool, clean_task, failure_rejection
 from pipelines.records import Article, Rejection
@@ -32,8 +33,8 @@ class RecleanOptions:
     inputs: tuple[Path, ...]
     data_dir: Path
     rules: CleaningRules = field(default_factory=CleaningRules)
-    workers: int = 2
-    timeout: float = 30.0
+    workers: int = field(default_factory=default_workers)
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
     progress: bool = False
     window_per_worker: int = 32
     """Pages in flight per worker: enough to keep workers busy, few enough to bound memory."""

@@ -97,7 +97,7 @@ class CleaningRules:
         _check_xpaths(self.prune_xpaths, "prune")
         _check_patterns(self.drop_line_patterns)
 
-    def config_hash(self) -> str:
-        """A short, stable hash of these rules, stored on every row they produced."""
+    def fingerprint(self) -> str:
+        """A short, stable hash of these rules (``version.config_hash`` adds the code version)."""
         canonical = json.dumps(asdict(self), sort_keys=True, ensure_ascii=True)
         return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -14,6 +13,7 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler.items import FetchedPage, FetchFailure
 from crawler.sites import Site, load_sites
+from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
 from pipelines.output import DatasetOutput
 from pipelines.pool import KillingProcessPool, clean_task, failure_rejection
 from pipelines.records import Article, Rejection
@@ -58,8 +58,8 @@ class CleanAndStorePipeline:
         sites = load_sites(Path(settings.get("NEWS_SITES_FILE")))
         run_id = settings.get("NEWS_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         pool = KillingProcessPool(
-            settings.getint("NEWS_WORKERS") or os.cpu_count() or 1,
-            settings.getfloat("NEWS_CLEAN_TIMEOUT", 30.0),
+            settings.getint("NEWS_WORKERS") or default_workers(),
+            settings.getfloat("NEWS_CLEAN_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
         )
         assert crawler.stats is not None
         return cls(

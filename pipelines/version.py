@@ -21,4 +21,4 @@ def cleaner_version() -> str:
 @lru_cache(maxsize=16)  # rules are frozen and hashable; hashing them per page would cost ~1 ms
 def config_hash(rules: CleaningRules) -> str:
     """Hash of everything besides the input that decides the output: rules and code version."""
-    return hashlib.sha256(f"{cleaner_version()}|{rules.config_hash()}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{cleaner_version()}|{rules.fingerprint()}".encode()).hexdigest()[:16]

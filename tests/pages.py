@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from crawler.items import FetchedPage
-
-FETCHED_AT = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+from tests.factories import FETCHED_AT
 
 
 def make_page(
