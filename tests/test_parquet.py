@@ -213,6 +213,26 @@ def test_buffering_and_open_files_stay_bounded(tmp_path: Path) -> None:
     assert list(staging.iterdir()) == []
 
 
+def test_buffer_is_bounded_by_bytes_whatever_the_row_sizes(tmp_path: Path) -> None:
+    # Long and short texts mixed: a row count alone would let the buffer grow a hundredfold.
+    texts = ["kurz " * 10, "lang " * 20_000]
+    articles = [
+        make_article(url=f"https://example.de/b/{i}", site=f"site{i % 3}", text=texts[i % 2])
+        for i in range(60)
+    ]
+    limit = 300_000
+    root = tmp_path / "articles"
+    with DatasetWriter(
+        root, ARTICLE_SCHEMA, article_partition, file_key="job", max_buffered_bytes=limit
+    ) as writer:
+        for article in articles:
+            writer.write(article)
+            assert writer.buffered_bytes <= limit
+            assert writer.buffered_bytes > 0 or writer.buffered_rows == 0
+    table = read_dataset(root, ARTICLE_SCHEMA)
+    assert sorted(table.column("url").to_pylist()) == sorted(a.url for a in articles)
+
+
 def test_rerun_with_same_file_key_replaces_rows(tmp_path: Path) -> None:
     root = tmp_path / "articles"
     first = _write(root, _articles(30, sites=3), rows_per_file=4)
