@@ -76,6 +76,7 @@ ITEM_PIPELINES = {
 # project settings (NEWS_ prefix)
 NEWS_SITES_FILE = os.environ.get("NEWS_SITES_FILE") or str(Path(__file__).with_name("sites.toml"))
 NEWS_DATA_DIR = "data"
+NEWS_FRONTIER_BATCH = 16  # article requests released per site whenever the scheduler runs dry
 NEWS_WORKERS = 0  # worker processes for clean(); 0 = one per core
 NEWS_CLEAN_TIMEOUT = 30.0  # seconds one page may take before its worker is killed
 NEWS_ALLOW_PRIVATE_ADDRESSES = False  # tests set True: their fixture sites live on 127.0.0.1

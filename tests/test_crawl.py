@@ -57,8 +57,9 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
         sites_file.write_text(text.replace("start_urls = [", f'start_urls = ["{base_url}/weg/", '))
         data = tmp / "data"
         command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
+        # small frontier batches: the links of each sitemap and feed are released many times
         result = subprocess.run(
-            [*command, "--data-dir", str(data), *FAST],
+            [*command, "--data-dir", str(data), *FAST, "-s", "NEWS_FRONTIER_BATCH=3"],
             cwd=ROOT, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         yield CrawlRun(site, base_url, data, result.returncode, result.stdout, result.stderr)
@@ -136,3 +137,24 @@ def test_scrapy_crawl_news_runs_the_same_spider(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     articles = read_dataset(tmp_path / "data" / "articles", ARTICLE_SCHEMA)
     assert articles.num_rows == 5
+
+
+def test_page_budget_bounds_the_pages_a_run_requests(tmp_path: Path) -> None:
+    site = build_site(30, eval_dir=tmp_path)
+    with serve(site) as base_url:
+        sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp_path)
+        text = sites_file.read_text(encoding="utf-8") + "[site.politeness]\nmax_pages = 12\n"
+        sites_file.write_text(text, encoding="utf-8")
+        command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
+        result = subprocess.run(
+            [*command, "--data-dir", str(tmp_path / "data"), *FAST],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    feeds = {"/robots.txt", *site.manifest.feed_paths}
+    page_requests = sum(
+        n for path, n in site.requests.items() if path not in feeds and "sitemap" not in path
+    )
+    assert 1 <= page_requests <= 12
+    pages = read_dataset(tmp_path / "data" / "pages", PAGE_SCHEMA)
+    assert 1 <= pages.num_rows <= 12

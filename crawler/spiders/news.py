@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -25,12 +27,15 @@ from crawler.discovery import (
     sitemaps_from_robots,
     within_horizon,
 )
+from crawler.frontier import Frontier
 from crawler.items import FetchedPage, FetchFailure
 from crawler.sites import Site, load_sites, select_sites
 from crawler.urls import canonicalize
 
 # Outlinks followed per listing page (Nutch caps at 100; reliability T9).
 MAX_OUTLINKS = 200
+DEFAULT_FRONTIER_BATCH = 16
+"""Article requests released per site each time the scheduler runs dry (NEWS_FRONTIER_BATCH)."""
 _ERROR_STATUSES = list(range(400, 600))
 
 
@@ -39,7 +44,9 @@ class NewsSpider(scrapy.Spider):
 
     It routes and never parses article text: every fetched page is yielded raw, with
     discovery hints (feed/sitemap dates, the page kind), and every failed or refused URL
-    is yielded as a FetchFailure, so each one leaves a row.
+    is yielded as a FetchFailure, so each one leaves a row. Article links wait in a
+    ``Frontier`` and become requests a batch at a time, so memory does not grow with the
+    size of a site's sitemaps.
     """
 
     name = "news"
@@ -52,6 +59,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains: list[str] = []  # OffsiteMiddleware reads it
         self.scheduled: Counter[str] = Counter()
         self.now = datetime.now(UTC)
+        self.frontier = Frontier(DEFAULT_FRONTIER_BATCH)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -61,7 +69,25 @@ class NewsSpider(scrapy.Spider):
         sites = load_sites(path)
         spider.sites = select_sites(sites, spider.site_ids) if spider.site_ids else sites
         spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
+        batch = crawler.settings.getint("NEWS_FRONTIER_BATCH", DEFAULT_FRONTIER_BATCH)
+        spider.frontier = Frontier(batch)
+        crawler.signals.connect(spider.release_links, signal=signals.scheduler_empty)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
+
+    def release_links(self) -> int:
+        """Schedule the next batch of waiting article links; the number scheduled."""
+        released = self.frontier.release()
+        for pending in released:
+            request = self._page_request(pending.link, pending.site, pending.depth)
+            assert self.crawler.engine is not None
+            self.crawler.engine.crawl(request)
+        return len(released)
+
+    def spider_idle(self) -> None:
+        """Keep the spider open while the frontier still holds links."""
+        if self.release_links():
+            raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[Any]:
         """Robots sitemaps, configured sitemaps and feeds, then sections and the home page."""
@@ -72,7 +98,8 @@ class NewsSpider(scrapy.Spider):
             for url in site.feeds:
                 yield self._request(url, site, self.parse_feed, "feed")
             for url in (site.url, *site.start_urls):
-                yield self._request(url, site, self.parse_page, "page", {"page_kind": "listing"})
+                if self._take_budget(site):
+                    yield self._listing_request(url, site)
 
     def parse_robots(self, response: Response, site: Site) -> Iterator[Request]:
         """Follow the ``Sitemap:`` lines of robots.txt."""
@@ -90,7 +117,7 @@ class NewsSpider(scrapy.Spider):
         for url in sitemap.sitemaps:
             yield self._request(url, site, self.parse_sitemap, "sitemap")
         for link in sitemap.links:
-            yield from self._article(link, site)
+            self._queue_article(link, site, response)
 
     def parse_feed(self, response: Response, site: Site) -> Iterator[Any]:
         """Article links of an RSS/Atom feed, with their dates as hints."""
@@ -100,7 +127,7 @@ class NewsSpider(scrapy.Spider):
             yield self._failure(site, response.url, "bad_feed", str(exc), response.status)
             return
         for link in links:
-            yield from self._article(link, site)
+            self._queue_article(link, site, response)
 
     def parse_page(self, response: Response, site: Site, hints: dict[str, str]) -> Iterator[Any]:
         """Yield the page raw; when it is a listing, follow its article and archive links."""
@@ -149,14 +176,15 @@ class NewsSpider(scrapy.Spider):
             if len(seen) > MAX_OUTLINKS:
                 break
             anchor_text = " ".join(anchor.css("::text").getall()).strip()
-            if not self._within_budget(site):
-                return
             if is_archive_link(url, anchor_text):
-                yield self._request(url, site, self.parse_page, "page", {"page_kind": "listing"})
+                if not self._take_budget(site):
+                    return
+                yield self._listing_request(url, site)
             elif site.is_article_url(url) is not False:
-                yield from self._article(Link(url=url, source="listing"), site)
+                self._queue_article(Link(url=url, source="listing"), site, response)
 
-    def _article(self, link: Link, site: Site) -> Iterator[Request]:
+    def _queue_article(self, link: Link, site: Site, found_on: Response) -> None:
+        """Put an article link into the frontier unless it is offsite, too old or over budget."""
         url = canonicalize(link.url)
         if not site.allows(url):
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/offsite")
@@ -164,26 +192,41 @@ class NewsSpider(scrapy.Spider):
         if not within_horizon(link.published, self.now, site.max_age_days):
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/too_old")
             return
-        if not self._within_budget(site):
+        if not self._take_budget(site):
             return
+        # The depth its request would have had, had the page yielded it (DepthMiddleware).
+        depth = found_on.meta.get("depth", 0) + 1
+        self.frontier.add(site, replace(link, url=url), depth)
+
+    def _page_request(self, link: Link, site: Site, depth: int) -> Request:
         hints = {"source": link.source} if link.source else {}
         if link.published:
             hints["published"] = link.published
         if link.title:
             hints["title"] = link.title
-        yield self._request(url, site, self.parse_page, "page", hints)
+        request = self._request(link.url, site, self.parse_page, "page", hints)
+        request.meta["depth"] = depth
+        return request
 
-    def _within_budget(self, site: Site) -> bool:
-        """False once the site's page budget (``max_pages``) is used up for this run."""
+    def _listing_request(self, url: str, site: Site) -> Request:
+        return self._request(url, site, self.parse_page, "page", {"page_kind": "listing"})
+
+    def _take_budget(self, site: Site) -> bool:
+        """Count one page request against the site's ``max_pages``; False once it is used up."""
         if site.max_pages is not None and self.scheduled[site.id] >= site.max_pages:
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/budget")
             return False
+        self.scheduled[site.id] += 1
         return True
 
     def _request(
-        self, url: str, site: Site, callback: Any, kind: str, hints: dict[str, str] | None = None
+        self,
+        url: str,
+        site: Site,
+        callback: Any,
+        kind: str,
+        hints: dict[str, str] | None = None,
     ) -> Request:
-        self.scheduled[site.id] += kind == "page"
         kwargs: dict[str, Any] = {"site": site}
         if callback == self.parse_page:
             kwargs["hints"] = hints or {}
