@@ -34,10 +34,15 @@ _AUTHOR_PUNCT_RE = re.compile(r"[^\w\s'-]")
 # Residual boilerplate: a page counts when one line of its text fully matches one of these
 # (case-insensitive, whitespace-normalised, trailing ":" / "…" / "." ignored). Whole-line
 # matching keeps article sentences that merely mention cookies or newsletters out.
-BOILERPLATE_LINE_PATTERNS: tuple[str, ...] = (
-    # theme and AMP chrome that leaks into the main text
+AMP_WORDPRESS_LINE_PATTERNS: tuple[str, ...] = (
     r"(?:die )?mobile version verlassen",
     r"website-icon\b.*",
+)
+"""The WordPress AMP plugin's lines ("Die mobile Version verlassen", "Website-Icon …"): the
+issue asks for none at all."""
+BOILERPLATE_LINE_PATTERNS: tuple[str, ...] = (
+    # theme and AMP chrome that leaks into the main text
+    *AMP_WORDPRESS_LINE_PATTERNS,
     r"(?:direkt )?zum (?:haupt)?inhalt(?: springen| wechseln)?",
     r"skip to (?:the )?(?:main )?(?:content|navigation)",
     r"(?:zurück )?nach oben(?: scrollen)?|back to top|scroll to top",
@@ -62,6 +67,9 @@ BOILERPLATE_LINE_PATTERNS: tuple[str, ...] = (
     r"(?=.{0,300}$).*\bnewsletter\b.*\b(?:abonnieren|anmelden|bestellen|registrieren"
     r"|subscribe|sign up|signup)\b.*",
     r"(?=.{0,300}$).*\b(?:abonnieren|bestellen|subscribe to|sign up for)\b.*\bnewsletter\b.*",
+)
+_AMP_WORDPRESS_RE = re.compile(
+    "|".join(f"(?:{pattern})" for pattern in AMP_WORDPRESS_LINE_PATTERNS), re.IGNORECASE
 )
 _BOILERPLATE_RE = re.compile(
     "|".join(f"(?:{pattern})" for pattern in BOILERPLATE_LINE_PATTERNS), re.IGNORECASE
@@ -149,6 +157,8 @@ class DatasetScores:
     boilerplate_pages: int
     boilerplate_ids: tuple[str, ...]
     """Ids of the pages whose predicted text has residual boilerplate, in page order."""
+    amp_wordpress_pages: int = 0
+    """Pages whose text still has a WordPress AMP plugin line (a subset of the above)."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of all fields."""
@@ -277,12 +287,13 @@ def author_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return 2 * common / (len(gold_set) + len(predicted_set))
 
 
-def boilerplate_lines(text: str) -> list[str]:
-    """The lines of ``text`` that match ``BOILERPLATE_LINE_PATTERNS``, as found."""
+def boilerplate_lines(text: str, *, amp_wordpress_only: bool = False) -> list[str]:
+    """The lines of ``text`` that match ``BOILERPLATE_LINE_PATTERNS`` (or only the AMP ones)."""
+    pattern = _AMP_WORDPRESS_RE if amp_wordpress_only else _BOILERPLATE_RE
     hits = []
     for line in text.splitlines():
         candidate = _LINE_TRAILER_RE.sub("", normalize_space(line))
-        if candidate and _BOILERPLATE_RE.fullmatch(candidate):
+        if candidate and pattern.fullmatch(candidate):
             hits.append(line)
     return hits
 
@@ -304,6 +315,7 @@ def _score_dataset(
     dates: list[float] = []
     authors: list[float] = []
     boilerplate: list[str] = []
+    amp_wordpress = 0
     for page in pages:
         # a page without a prediction is scored as empty: missing output never helps
         predicted = predictions.get(page.id, Prediction())
@@ -318,6 +330,7 @@ def _score_dataset(
             authors.append(author_f1(page.authors, predicted.authors))
         if boilerplate_lines(predicted.text):
             boilerplate.append(page.id)
+            amp_wordpress += bool(boilerplate_lines(predicted.text, amp_wordpress_only=True))
     has_snippets = snippets.tp + snippets.fn + snippets.fp + snippets.tn > 0
     precision = _ratio(snippets.tp, snippets.tp + snippets.fp)
     recall = _ratio(snippets.tp, snippets.tp + snippets.fn)
@@ -340,7 +353,16 @@ def _score_dataset(
         author_f1=_mean(authors),
         boilerplate_pages=len(boilerplate),
         boilerplate_ids=tuple(boilerplate),
+        amp_wordpress_pages=amp_wordpress,
     )
+
+
+def score_language(
+    pages: Sequence[EvalPage], predictions: Mapping[str, Prediction], lang: str
+) -> dict[str, DatasetScores]:
+    """``score`` over the pages in language ``lang``, keyed ``"<dataset> (<lang>)"``."""
+    chosen = [page for page in pages if page.lang == lang]
+    return {f"{name} ({lang})": s for name, s in score(chosen, predictions).items()}
 
 
 def score(
