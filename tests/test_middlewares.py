@@ -586,7 +586,9 @@ def test_crawl_delay_is_applied_capped_and_survives_autothrottle(crawl: dict[str
     times = [t for _, t in crawl["sites"]["polite"].hits]
     assert len(times) == 4  # robots.txt, /a, /b, /late
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.95, gaps
+    # Scrapy spaces request starts; the server sees arrivals, which a loaded machine shifts
+    # by tens of milliseconds. Without the delay the gaps would be near 0.
+    assert min(gaps) >= 0.8, gaps
 
 
 @pytest.mark.parametrize("tag", ["redirect_internal", "redirect_internal_name", "direct_internal"])
