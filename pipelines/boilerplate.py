@@ -38,7 +38,8 @@ def could_match(xpath: str, source: str) -> bool:
 
 
 @lru_cache(maxsize=1024)  # compiled once per process, not once per page
-def _compiled(xpath: str) -> etree.XPath:
+def compiled(xpath: str) -> etree.XPath:
+    """``xpath`` compiled, cached for the process."""
     return etree.XPath(xpath)
 
 
@@ -50,7 +51,7 @@ def matching_packs(
         pack
         for pack in packs
         if not pack.detect
-        or any(could_match(x, source) and bool(_compiled(x)(tree)) for x in pack.detect)
+        or any(could_match(x, source) and bool(compiled(x)(tree)) for x in pack.detect)
     ]
 
 

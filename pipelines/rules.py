@@ -11,6 +11,8 @@ from importlib import resources
 
 from lxml import etree
 
+from pipelines.learned import LearnedBoilerplate
+
 
 class RuleError(ValueError):
     """A cleaning rule is malformed (bad XPath or regular expression)."""
@@ -42,10 +44,14 @@ class RulePack:
     prune: tuple[str, ...]
     drop_lines: tuple[str, ...]
     description: str = ""
+    content: tuple[str, ...] = ()
+    """XPath expressions of the CMS's article-body container, read when trafilatura falls
+    back on a very short article (see ``pipelines.container``)."""
 
     def __post_init__(self) -> None:
         _check_xpaths(self.detect, f"{self.name} detect")
         _check_xpaths(self.prune, f"{self.name} prune")
+        _check_xpaths(self.content, f"{self.name} content")
         _check_patterns(self.drop_lines)
 
 
@@ -55,7 +61,7 @@ def parse_rule_pack(text: str, source: str) -> RulePack:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{source}: {exc}") from exc
-    unknown = set(data) - {"name", "description", "detect", "prune", "drop_lines"}
+    unknown = set(data) - {"name", "description", "detect", "prune", "drop_lines", "content"}
     if unknown or "name" not in data:
         raise RuleError(f"{source}: needs 'name'; unknown keys {sorted(unknown)}")
     return RulePack(
@@ -64,6 +70,7 @@ def parse_rule_pack(text: str, source: str) -> RulePack:
         detect=tuple(data.get("detect", ())),
         prune=tuple(data.get("prune", ())),
         drop_lines=tuple(data.get("drop_lines", ())),
+        content=tuple(data.get("content", ())),
     )
 
 
@@ -92,6 +99,8 @@ class CleaningRules:
     """Pages larger than this are rejected as ``too_large`` before parsing."""
     min_words: int = 10
     """Bodies with fewer words are rejected as ``not_article``."""
+    learned: LearnedBoilerplate = field(default_factory=LearnedBoilerplate)
+    """Lines learned from the site's own archived pages (``localnews learn-boilerplate``)."""
 
     def __post_init__(self) -> None:
         _check_xpaths(self.prune_xpaths, "prune")
@@ -99,5 +108,8 @@ class CleaningRules:
 
     def fingerprint(self) -> str:
         """A short, stable hash of these rules (``version.config_hash`` adds the code version)."""
-        canonical = json.dumps(asdict(self), sort_keys=True, ensure_ascii=True)
+        data = asdict(self)
+        # what decides removal, not the page counts: relearning the same lines keeps the hash
+        data["learned"] = self.learned.fingerprint
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=True)
         return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]
