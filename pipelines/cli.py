@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from crawler.sites import SiteError
 from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
+from pipelines.learned import LearnedStateError
+
+if TYPE_CHECKING:
+    from crawler.sites import Site
+    from pipelines.siterules import SiteRules
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -62,6 +70,28 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds one page may take before its worker is killed (default: 30)",
     )
     reclean.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _sites_file_option(reclean)
+    learn = commands.add_parser(
+        "learn-boilerplate",
+        help="learn each site's recurring boilerplate lines from its archived pages",
+        description="Clean each site's newest archived pages, learn the lines that recur on "
+        "many of them (footers, newsletter boxes, 'Mehr zum Thema' blocks) and store them in "
+        "DIR/state/boilerplate/<site>.json; crawls and re-cleans then remove them.",
+    )
+    learn.add_argument("--site", action="append", default=[], help="site id (repeatable)")
+    learn.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data")
+    learn.add_argument(
+        "--raw",
+        type=Path,
+        action="append",
+        default=[],
+        help="WARC files or folders to learn from (default: DIR/raw)",
+    )
+    learn.add_argument(
+        "--max-pages", type=int, default=500, help="newest pages per site (default: 500)"
+    )
+    learn.add_argument("--workers", type=int, default=default_workers())
+    _sites_file_option(learn)
     crawl = commands.add_parser(
         "crawl",
         help="crawl the configured local news sites into WARC and the Parquet datasets",
@@ -69,12 +99,13 @@ def _parser() -> argparse.ArgumentParser:
         "the crawl finished and fetched pages, 1 when it failed (judged from Scrapy's stats).",
     )
     crawl.add_argument("--site", action="append", default=[], help="site id (repeatable)")
-    crawl.add_argument(
-        "--sites-file",
-        type=Path,
-        help="TOML site list (default: $NEWS_SITES_FILE or the shipped one)",
-    )
+    _sites_file_option(crawl)
     crawl.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data")
+    crawl.add_argument(
+        "--no-learn",
+        action="store_true",
+        help="do not relearn the crawled sites' boilerplate after the crawl",
+    )
     crawl.add_argument(
         "-s",
         "--set",
@@ -84,6 +115,29 @@ def _parser() -> argparse.ArgumentParser:
         help="Scrapy setting override (repeatable), e.g. -s DOWNLOAD_DELAY=0",
     )
     return parser
+
+
+def _sites_file_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sites-file",
+        type=Path,
+        help="TOML site list (default: $NEWS_SITES_FILE or the shipped one)",
+    )
+
+
+def _site_rules(args: argparse.Namespace, data_dir: Path, *, learned: bool = True) -> SiteRules:
+    """Rules per site from the sites file and the learned state; raises for a bad file."""
+    from pipelines.siterules import SiteRules
+
+    rules = SiteRules(_load_sites(args), data_dir, learned=learned)
+    rules.load_all()
+    return rules
+
+
+def _load_sites(args: argparse.Namespace) -> list[Site]:
+    from crawler.sites import load_sites, sites_file_from_env
+
+    return load_sites(args.sites_file or sites_file_from_env(os.environ))
 
 
 def _run_reclean(args: argparse.Namespace) -> int:
@@ -98,6 +152,7 @@ def _run_reclean(args: argparse.Namespace) -> int:
     options = RecleanOptions(
         inputs=tuple(args.inputs),
         data_dir=args.out,
+        rules_for=_site_rules(args, args.out),
         workers=args.workers,
         timeout=args.timeout,
         progress=not args.quiet and sys.stderr.isatty(),
@@ -123,8 +178,8 @@ def _run_crawl(args: argparse.Namespace) -> int:
 
     start_early()  # the cleaning workers warm up while Scrapy starts
     from crawler.run import CrawlOptions, NoNetworkError, run_crawl
-    from crawler.sites import SiteError
 
+    _site_rules(args, args.data_dir)  # a bad sites file or learned state fails before Scrapy
     if args.verbose:
         overrides.setdefault("LOG_LEVEL", "DEBUG")
 
@@ -136,14 +191,47 @@ def _run_crawl(args: argparse.Namespace) -> int:
     )
     try:
         result = run_crawl(options)
-    except (SiteError, FileNotFoundError) as exc:
-        print(f"localnews crawl: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except NoNetworkError as exc:
         print(f"localnews crawl: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(result.render())
+    if result.ok and not args.no_learn:
+        sites = tuple(summary.site for summary in result.sites if summary.articles)
+        _learn(args, sites, args.data_dir, [args.data_dir / "raw"], 500, default_workers())
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _run_learn(args: argparse.Namespace) -> int:
+    if args.max_pages < 1 or args.workers < 1:
+        print("localnews learn-boilerplate: --max-pages and --workers must be ≥ 1", file=sys.stderr)
+        return EXIT_USAGE
+    site_ids = tuple(args.site) or tuple(site.id for site in _load_sites(args))
+    raw = args.raw or [args.data_dir / "raw"]
+    missing = [str(path) for path in raw if not path.exists()]
+    if missing:
+        print(f"localnews learn-boilerplate: no such input: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    _learn(args, site_ids, args.data_dir, raw, args.max_pages, args.workers)
+    return EXIT_OK
+
+
+def _learn(
+    args: argparse.Namespace,
+    site_ids: tuple[str, ...],
+    data_dir: Path,
+    raw: list[Path],
+    max_pages: int,
+    workers: int,
+) -> None:
+    from pipelines.learning import LearnOptions, learn_sites
+
+    options = LearnOptions(site_ids, tuple(raw), data_dir, max_pages=max_pages, workers=workers)
+    for found in learn_sites(options, _site_rules(args, data_dir, learned=False)):
+        where = f"-> {found.path}" if found.path else "(too few pages; state unchanged)"
+        print(
+            f"learned {found.site}: {found.state.pages} distinct pages of {found.pages}, "
+            f"{len(found.state.lines)} lines, {len(found.state.blocks)} blocks {where}"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -161,7 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_reclean(args)
         if args.command == "crawl":
             return _run_crawl(args)
+        if args.command == "learn-boilerplate":
+            return _run_learn(args)
         return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
+    except (SiteError, LearnedStateError, FileNotFoundError) as exc:
+        # a bad sites file or a damaged learned state: say which, before any work is done
+        print(f"localnews {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(
             f"localnews {args.command}: interrupted; committed files are complete, "

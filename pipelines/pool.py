@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import ParamSpec, TypeVar
 
@@ -15,6 +16,7 @@ from pipelines.rules import CleaningRules
 
 P = ParamSpec("P")
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class KillingProcessPool(Executor):
@@ -51,6 +53,33 @@ def clean_task(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
     from pipelines.clean import clean
 
     return clean(page, rules)
+
+
+def clean_in_order(
+    pool: Executor, items: Iterable[tuple[K, FetchedPage, CleaningRules]], window: int
+) -> Iterator[tuple[K, FetchedPage, CleaningRules, Article | Rejection]]:
+    """Clean ``items`` in ``pool`` and yield each with its result, in input order.
+
+    At most ``window`` pages are in flight: the input is read only as fast as results are
+    consumed, so memory stays flat however large the input. A task that fails (time-out,
+    dead worker) yields its ``failure_rejection``.
+    """
+    in_flight: deque[tuple[K, FetchedPage, CleaningRules, Future[Article | Rejection]]] = deque()
+
+    def resolve() -> tuple[K, FetchedPage, CleaningRules, Article | Rejection]:
+        key, page, rules, future = in_flight.popleft()
+        try:
+            result = future.result()
+        except Exception as exc:  # the task failed: timeout, dead worker, unpicklable result
+            result = failure_rejection(exc)
+        return key, page, rules, result
+
+    for key, page, rules in items:
+        in_flight.append((key, page, rules, pool.submit(clean_task, page, rules)))
+        if len(in_flight) >= window:
+            yield resolve()
+    while in_flight:
+        yield resolve()
 
 
 def failure_rejection(exc: BaseException) -> Rejection:

@@ -7,9 +7,9 @@ import logging
 import re
 import sys
 import time
-from collections import Counter, deque
-from collections.abc import Iterator, Mapping
-from concurrent.futures import Executor, Future
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +18,10 @@ from tqdm import tqdm
 from crawler.items import FetchedPage
 from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
 from pipelines.output import DatasetOutput
-from pipelines.pool import KillingProcessPool, clean_task, failure_rejection
-from pipelines.records import Article, Rejection
+from pipelines.pool import KillingProcessPool, clean_in_order
+from pipelines.records import Article
 from pipelines.rules import CleaningRules
+from pipelines.siterules import SiteRules
 from pipelines.warc import WarcReadError, find_warc_files, first_record_id, iter_pages
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ class RecleanOptions:
 
     inputs: tuple[Path, ...]
     data_dir: Path
-    rules: CleaningRules = field(default_factory=CleaningRules)
+    rules_for: Callable[[str], CleaningRules] | None = None
+    """Cleaning rules per site id; None: the default rules plus the site's learned state in
+    ``data_dir`` (the command passes ``SiteRules`` built from the sites file)."""
     workers: int = field(default_factory=default_workers)
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     progress: bool = False
@@ -106,6 +109,7 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
     pool = executor or KillingProcessPool(options.workers, options.timeout)
     window = max(1, options.workers * options.window_per_worker)
     output = DatasetOutput(options.data_dir)
+    rules_for = options.rules_for or SiteRules((), options.data_dir)
     # Progress in input bytes: one huge WARC or many small ones both move the bar smoothly.
     sizes = {warc: warc.stat().st_size for warc in files}
     bar = tqdm(
@@ -115,14 +119,15 @@ def reclean(options: RecleanOptions, executor: Executor | None = None) -> Reclea
         disable=not options.progress,
         file=sys.stderr,
     )
-    in_flight: deque[tuple[str, FetchedPage, Future[Article | Rejection]]] = deque()
+    pages = ((key, page, rules_for(page.site)) for key, page in _pages(sizes, summary, bar))
     try:
-        for key, page in _pages(sizes, summary, bar):
-            in_flight.append((key, page, pool.submit(clean_task, page, options.rules)))
-            if len(in_flight) >= window:
-                _consume(in_flight.popleft(), output, options.rules, summary)
-        while in_flight:
-            _consume(in_flight.popleft(), output, options.rules, summary)
+        for key, page, rules, result in clean_in_order(pool, pages, window):
+            recorded = output.write(key, page, result, rules)
+            summary.pages += 1
+            if isinstance(recorded, Article):
+                summary.articles += 1
+            else:
+                summary.rejections[str(recorded.reason)] += 1
         output.close()
     except BaseException:
         output.abort()
@@ -161,22 +166,3 @@ def _pages(
             logger.error("cannot read %s: %s", warc, exc)
             summary.input_errors.append(f"{warc}: {exc}")
         bar.update(size - done)
-
-
-def _consume(
-    item: tuple[str, FetchedPage, Future[Article | Rejection]],
-    output: DatasetOutput,
-    rules: CleaningRules,
-    summary: RecleanSummary,
-) -> None:
-    key, page, future = item
-    try:
-        result = future.result()
-    except Exception as exc:  # the task failed: timeout, dead worker, unpicklable result
-        result = failure_rejection(exc)
-    result = output.write(key, page, result, rules)
-    summary.pages += 1
-    if isinstance(result, Article):
-        summary.articles += 1
-    else:
-        summary.rejections[str(result.reason)] += 1

@@ -12,19 +12,14 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import FetchedPage, FetchFailure
-from crawler.sites import Site, load_sites
+from crawler.sites import load_sites
 from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
 from pipelines.output import DatasetOutput
 from pipelines.pool import KillingProcessPool, clean_task, failure_rejection
 from pipelines.records import Article, Rejection
-from pipelines.rules import CleaningRules
+from pipelines.siterules import SiteRules
 
 logger = logging.getLogger(__name__)
-
-
-def site_rules(site: Site) -> CleaningRules:
-    """The cleaning rules a site's table asks for, on top of the shipped rule packs."""
-    return CleaningRules(prune_xpaths=site.prune_xpaths, drop_line_patterns=site.drop_lines)
 
 
 class CleanAndStorePipeline:
@@ -39,14 +34,13 @@ class CleanAndStorePipeline:
     def __init__(
         self,
         data_dir: Path,
-        rules_by_site: dict[str, CleaningRules],
+        rules_for: SiteRules,
         pool: KillingProcessPool,
         run_id: str,
         stats: StatsCollector,
     ) -> None:
         self._output = DatasetOutput(data_dir)
-        self._rules = rules_by_site
-        self._default_rules = CleaningRules()
+        self._rules_for = rules_for
         self._pool = pool
         self._run_id = run_id
         self._stats = stats
@@ -56,15 +50,18 @@ class CleanAndStorePipeline:
         """Build from the crawler's ``NEWS_*`` settings."""
         settings = crawler.settings
         sites = load_sites(Path(settings.get("NEWS_SITES_FILE")))
+        data_dir = Path(settings.get("NEWS_DATA_DIR", "data"))
         run_id = settings.get("NEWS_RUN_ID") or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         pool = KillingProcessPool(
             settings.getint("NEWS_WORKERS") or default_workers(),
             settings.getfloat("NEWS_CLEAN_TIMEOUT", DEFAULT_TIMEOUT_SECONDS),
         )
         assert crawler.stats is not None
+        rules_for = SiteRules(sites, data_dir)
+        rules_for.load_all()
         return cls(
-            Path(settings.get("NEWS_DATA_DIR", "data")),
-            {site.id: site_rules(site) for site in sites},
+            data_dir,
+            rules_for,
             pool,
             f"crawl-{run_id}",
             crawler.stats,
@@ -95,9 +92,6 @@ class CleanAndStorePipeline:
             self._output.close()
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def _rules_for(self, site: str) -> CleaningRules:
-        return self._rules.get(site, self._default_rules)
 
     def _count(self, site: str, outcome: str, reason: str | None) -> None:
         self._stats.inc_value(f"news/{site}/pages")
