@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,11 +12,16 @@ from lxml import html
 
 from crawler.items import FetchedPage
 from crawler.urls import article_id, trusted_canonical
-from pipelines import boilerplate, metadata
+from pipelines import boilerplate, metadata, pagetype, titles
+from pipelines.body import BodyInputs, assemble_body
+from pipelines.container import SHORT_TEXT, container_text
+from pipelines.dates import DateFinding, DateInputs, find_dates
 from pipelines.decode import DecodedText, DecodeError, decode_html
 from pipelines.htmltree import EmptyDocumentError, TooDeepError, parse_html
+from pipelines.markdown import heading_levels, render_markdown
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
+from pipelines.signals import PageSignals, read_signals
 from pipelines.version import cleaner_version, config_hash
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
@@ -27,6 +32,14 @@ _DATE_PARAMS = {
     "original_date": True,
     "extensive_search": True,
 }
+_REJECTED_TYPES = {
+    pagetype.PageType.LISTING: Reason.LISTING,
+    pagetype.PageType.TAG_PAGE: Reason.TAG_PAGE,
+    pagetype.PageType.CONSENT_WALL: Reason.CONSENT_WALL,
+    pagetype.PageType.JS_SHELL: Reason.JS_SHELL,
+    pagetype.PageType.SOFT_404: Reason.SOFT_404,
+}
+_DESCRIPTION_KEYS = (("og:description",), ("description",), ("twitter:description",))
 
 
 def clean(page: FetchedPage, rules: CleaningRules) -> Article | Rejection:
@@ -73,7 +86,7 @@ def _precheck(page: FetchedPage, rules: CleaningRules) -> Rejection | None:
     if page.hints.get("page_kind") == "listing":
         # The crawler classified it (URL pattern, og:type, JSON-LD, teaser count); the hint is
         # archived with the page, so re-cleaning decides the same way.
-        return Rejection(Reason.NOT_ARTICLE, "listing page (crawler classification)")
+        return Rejection(Reason.LISTING, "listing page (crawler classification)")
     head = page.body[:1024].lstrip()
     if not head:
         return Rejection(Reason.EMPTY_BODY, "empty payload")
@@ -88,7 +101,9 @@ def _reject(reason: Reason, detail: str, decoded: DecodedText) -> Rejection:
 
 def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> Article | Rejection:
     tree = parse_html(decoded.text)
+    signals = read_signals(tree, decoded.text, page.final_url)
     packs = boilerplate.matching_packs(tree, decoded.text, rules.packs)
+    prune = boilerplate.prune_xpaths(rules, packs, decoded.text)
     document = trafilatura.bare_extraction(
         tree,
         url=page.final_url,
@@ -96,68 +111,82 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         include_comments=False,
         deduplicate=False,  # its cache is per process and order-dependent (P13)
         date_extraction_params=_date_params(page),
-        prune_xpath=boilerplate.prune_xpaths(rules, packs, decoded.text) or None,
+        prune_xpath=prune or None,
     )
-    if document is None:
+    fields: dict[str, Any] = {}
+    if document is not None:
+        fields = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    title, title_source = titles.choose_title(
+        signals, metadata.clean_str(fields.get("title")), fields.get("sitename")
+    )
+    raw_text = fields.get("text") or ""
+    if len(raw_text) < SHORT_TEXT:  # trafilatura fell back to the page: read the CMS's body
+        raw_text = container_text(tree, decoded.text, packs, prune) or raw_text
+    description = metadata.clean_str(fields.get("description"))
+    language = metadata.page_language(tree, raw_text)
+    found = BodyInputs(
+        text=raw_text,
+        author=fields.get("author"),
+        site_names=(fields.get("sitename"), urlsplit(page.final_url).hostname),
+        title=title,
+        descriptions=_descriptions(signals, description),
+        german=language == "de",
+    )
+    body = assemble_body(signals, found, rules, packs)
+    text = "\n\n".join(body.lines)
+    # Classified before the emptiness checks: a consent wall or a JavaScript shell often
+    # yields no text at all, and its row should say so rather than "empty_body".
+    verdict = pagetype.classify_page(signals, text, title)
+    if not verdict.keep:
+        return _reject(_REJECTED_TYPES[verdict.type], verdict.detail, decoded)
+    paywalled = verdict.type is pagetype.PageType.PAYWALL_STUB
+    lines = list(body.lines)
+    if paywalled:
+        text = pagetype.strip_prompt(text)
+        lines = text.split("\n\n") if text else []
+    if not raw_text:
         return _reject(Reason.EMPTY_BODY, "no main text found", decoded)
-    fields: dict[str, Any] = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    lines = boilerplate.clean_lines(fields.get("text") or "", boilerplate.line_filter(rules, packs))
-    title = metadata.strip_site_suffix(
-        metadata.clean_str(fields.get("title")),
-        fields.get("sitename"),
-        urlsplit(page.final_url).netloc,
-    )
-    if lines and title and lines[0] == title:
-        lines = lines[1:]  # the headline is its own field, not the first paragraph
-    text = "\n\n".join(lines)
     words = metadata.word_count(text)
     if words == 0:
         return _reject(Reason.EMPTY_BODY, "main text was only boilerplate", decoded)
     if words < rules.min_words:
         return _reject(Reason.NOT_ARTICLE, f"{words} words < {rules.min_words}", decoded)
-    return _article(page, rules, decoded, tree, fields | {"title": title}, text, words)
-
-
-def _article(
-    page: FetchedPage,
-    rules: CleaningRules,
-    decoded: DecodedText,
-    tree: html.HtmlElement,
-    fields: dict[str, Any],
-    text: str,
-    words: int,
-) -> Article:
-    source = decoded.text
-    canonical_hrefs = tree.xpath("//head/link[@rel='canonical']/@href")
-    canonical = trusted_canonical(
-        str(canonical_hrefs[0]) if canonical_hrefs else None, page.final_url
+    published, modified = find_dates(
+        signals,
+        DateInputs(
+            fetched_at=page.fetched_at,
+            htmldate=fields.get("date"),
+            hint=page.hints.get("published"),
+            text=text,
+        ),
     )
-    published_raw = metadata.precise_published(tree, source, fields.get("date"))
-    published_source = "page" if published_raw else None
-    if not published_raw and page.hints.get("published"):
-        published_raw, published_source = page.hints["published"], "hint"
-    modified = metadata.modified_raw(tree, source)
+    byline, canonical = body.byline, _canonical(tree, page.final_url)
     return Article(
         article_id=article_id(canonical),
         url=page.final_url,
         canonical_url=canonical,
         site=page.site,
-        title=fields["title"],
-        description=metadata.clean_str(fields.get("description")),
+        title=title,
+        title_source=title_source,
+        description=description,
         text=text,
-        authors=metadata.split_authors(fields.get("author")),
-        published=metadata.parse_timestamp(published_raw),
-        published_raw=published_raw,
-        published_source=published_source,
-        modified=metadata.parse_timestamp(modified),
-        modified_raw=modified,
-        language=metadata.page_language(tree, text),
-        categories=[
-            c for c in (metadata.clean_str(x) for x in fields.get("categories") or []) if c
-        ],
-        tags=[t for t in (metadata.clean_str(x) for x in fields.get("tags") or []) if t],
+        text_markdown=render_markdown(lines, heading_levels(getattr(document, "body", None))),
+        authors=list(byline.authors),
+        authors_source=byline.source,
+        agency=byline.agency,
+        organization=byline.organization,
+        published=_value(published),
+        published_raw=published.raw if published else None,
+        published_source=published.source if published else None,
+        modified=_value(modified),
+        modified_raw=modified.raw if modified else None,
+        modified_source=modified.source if modified else None,
+        language=language,
+        categories=_strings(fields.get("categories")),
+        tags=_strings(fields.get("tags")),
         image_url=metadata.clean_str(fields.get("image")),
         word_count=words,
+        paywalled=paywalled,
         content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         raw_sha256=page.sha256,
         warc_file=page.warc_file,
@@ -168,3 +197,23 @@ def _article(
         cleaner_version=cleaner_version(),
         config_hash=config_hash(rules),
     )
+
+
+def _descriptions(page: PageSignals, extracted: str | None) -> tuple[str, ...]:
+    """Teaser candidates, most trusted first: JSON-LD last, some CMSs put a caption there."""
+    found = [extracted, *(page.meta.first(keys) for keys in _DESCRIPTION_KEYS)]
+    found.append(page.jsonld.description if page.jsonld else None)
+    return tuple(dict.fromkeys(d for d in found if d))
+
+
+def _canonical(tree: html.HtmlElement, url: str) -> str:
+    hrefs = tree.xpath("//head/link[@rel='canonical']/@href")
+    return trusted_canonical(str(hrefs[0]) if hrefs else None, url)
+
+
+def _value(finding: DateFinding | None) -> datetime | None:
+    return finding.value if finding else None
+
+
+def _strings(values: Any) -> list[str]:
+    return [c for c in (metadata.clean_str(x) for x in values or []) if c]

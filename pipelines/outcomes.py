@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from crawler.items import FetchedPage, FetchFailure
-from pipelines.records import Article, PageOutcome, Rejection
+from pipelines.records import Article, PageOutcome, Reason, Rejection
 
 # Control characters and lone surrogates that a hostile header or URL can carry: the row
 # validator refuses them, and an outcome row must always be writable.
@@ -25,13 +25,18 @@ def page_outcome(
 ) -> PageOutcome:
     """The ``pages`` row for ``page``: where its bytes are and what cleaning made of them."""
     is_article = isinstance(result, Article)
+    if isinstance(result, Article):
+        # a paywall stub is kept as an article (its teaser), and its page row says so
+        reason = str(Reason.PAYWALL_STUB) if result.paywalled else None
+    else:
+        reason = str(result.reason)
     return PageOutcome(
         url=_safe(page.url) or "",
         final_url=_safe(page.final_url) or "",
         site=_safe(page.site) or "",
         status=page.status,
         outcome="article" if is_article else "rejected",
-        reason=None if isinstance(result, Article) else str(result.reason),
+        reason=reason,
         detail=None if isinstance(result, Article) else _safe(result.detail or None),
         article_id=result.article_id if isinstance(result, Article) else None,
         content_type=_safe(page.header("Content-Type")),

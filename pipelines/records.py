@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 """Bumped when a column is added; columns are only ever added, as nullable."""
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -28,6 +28,13 @@ class Reason(StrEnum):
     EXTRACT_ERROR = "extract_error"
     INVALID_RECORD = "invalid_record"
     WORKER_CRASHED = "worker_crashed"
+    LISTING = "listing"
+    TAG_PAGE = "tag_page"
+    CONSENT_WALL = "consent_wall"
+    JS_SHELL = "js_shell"
+    SOFT_404 = "soft_404"
+    PAYWALL_STUB = "paywall_stub"
+    """Not a rejection: the article row is written (``paywalled``), the page row says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +46,26 @@ class Article:
     canonical_url: str
     site: str
     title: str | None
+    title_source: str | None
     description: str | None
     text: str
+    text_markdown: str | None
     authors: list[str]
+    authors_source: str | None
+    agency: str | None
+    organization: str | None
     published: datetime | None
     published_raw: str | None
     published_source: str | None
     modified: datetime | None
     modified_raw: str | None
+    modified_source: str | None
     language: str | None
     categories: list[str]
     tags: list[str]
     image_url: str | None
     word_count: int
+    paywalled: bool | None
     content_sha256: str
     raw_sha256: str
     warc_file: str | None
@@ -135,20 +149,27 @@ ARTICLE_SCHEMA = _schema(
         _field("url", pa.string(), "URL the article was fetched from (after redirects).", nullable=False),
         _field("canonical_url", pa.string(), "Canonical URL: rel=canonical when trustworthy, else the fetched URL; tracking parameters removed.", nullable=False),
         _field("site", pa.string(), "Site id from the sites file (host name for foreign WARCs).", nullable=False, repeats=True),
-        _field("title", pa.string(), "Headline; null when the page has none."),
+        _field("title", pa.string(), "Headline without kicker or site-name affixes; null when the page has none."),
+        _field("title_source", pa.string(), "Where title came from: h1, jsonld, og, twitter, extracted (trafilatura) or title (<title>); null with title.", repeats=True),
         _field("description", pa.string(), "Lead / teaser from the page metadata; null when absent."),
-        _field("text", pa.string(), "Body text; paragraphs separated by one blank line; boilerplate removed.", nullable=False),
-        _field("authors", pa.list_(pa.string()), "Author names in page order; empty when unknown.", nullable=False),
-        _field("published", UTC_TIMESTAMP, "Publication time in UTC; null when unknown. Date-only values are midnight Europe/Berlin."),
+        _field("text", pa.string(), "Body text: the visible lead, subheadings and paragraphs, one blank line between them; boilerplate, captions, bylines and related-article boxes removed.", nullable=False),
+        _field("text_markdown", pa.string(), "The same body as Markdown: subheadings as #, lists, quotes, emphasis; null in rows written before schema 2."),
+        _field("authors", pa.list_(pa.string()), "Person names (or newsroom initials such as 'jb') in page order; never an agency, the site or a desk; empty when unknown.", nullable=False),
+        _field("authors_source", pa.string(), "Where authors came from: jsonld, text (a 'Von …' line), meta, trafilatura or byline; null when none.", repeats=True),
+        _field("agency", pa.string(), "News agencies credited, canonical and '/'-joined ('dpa', 'dpa/AFP'); null when none.", repeats=True),
+        _field("organization", pa.string(), "Desk or body credited when no person is ('Redaktion', 'DER SPIEGEL'); null otherwise.", repeats=True),
+        _field("published", UTC_TIMESTAMP, "Publication time in UTC; null when unknown. A local time without offset is Europe/Berlin; a date-only value is midnight Europe/Berlin."),
         _field("published_raw", pa.string(), "Publication date string as found, before parsing."),
-        _field("published_source", pa.string(), "Where published came from: 'page' (trafilatura/htmldate over the page) or 'hint' (feed/sitemap).", repeats=True),
+        _field("published_source", pa.string(), "Where published came from: jsonld, meta, text ('Veröffentlicht am …'), time (<time>), dateline, htmldate, url or hint (feed/sitemap); 'page' in rows before schema 2.", repeats=True),
         _field("modified", UTC_TIMESTAMP, "Last modification time in UTC; null when unknown."),
         _field("modified_raw", pa.string(), "Modification date string as found, before parsing."),
+        _field("modified_source", pa.string(), "Where modified came from: jsonld, meta, time or text ('Aktualisiert am …', 'Stand: …'); null when unknown.", repeats=True),
         _field("language", pa.string(), "ISO 639-1 language code of the text; null when undetermined.", repeats=True),
         _field("categories", pa.list_(pa.string()), "Section / category names from the page; may be empty.", nullable=False),
         _field("tags", pa.list_(pa.string()), "Keywords / tags from the page; may be empty.", nullable=False),
         _field("image_url", pa.string(), "Lead image URL (og:image or similar); null when absent."),
         _field("word_count", pa.int32(), "Number of word tokens in text.", nullable=False),
+        _field("paywalled", pa.bool_(), "True when text is only the free teaser of a paid article; null in rows written before schema 2."),
         _field("content_sha256", pa.string(), "Hex SHA-256 of text: changes exactly when the cleaned text changes.", nullable=False),
         *_provenance_fields(has_payload=True),
     ],
@@ -199,7 +220,7 @@ PAGE_SCHEMA = _schema(
         _field("site", pa.string(), "Site id.", nullable=False, repeats=True),
         _field("status", pa.int32(), "HTTP status of the final response; null when no response arrived."),
         _field("outcome", pa.string(), "'article' (an article row was written), 'rejected' (fetched, not an article) or 'failed' (no usable response).", nullable=False, repeats=True),
-        _field("reason", pa.string(), "Reason code when rejected (not_html, empty_body, not_article, too_large, too_deep, timeout, bad_encoding, http_error, ...); null for articles.", repeats=True),
+        _field("reason", pa.string(), "Reason code when rejected (not_html, empty_body, not_article, listing, tag_page, consent_wall, js_shell, soft_404, too_large, too_deep, timeout, bad_encoding, http_error, ...); for articles null, or paywall_stub when only the free teaser was delivered.", repeats=True),
         _field("detail", pa.string(), "Human-readable detail for the reason; null when none."),
         _field("article_id", pa.string(), "article_id of the article row written from this page; null when rejected."),
         _field("content_type", pa.string(), "Content-Type header of the response.", repeats=True),

@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 from pipelines.rules import CleaningRules
 
-CLEANING_CODE_VERSION = "1.0.0"
+CLEANING_CODE_VERSION = "2.0.0"
 """Bump whenever a change alters cleaned output for the same input and rules."""
 
 
@@ -18,7 +18,7 @@ def cleaner_version() -> str:
     return f"{CLEANING_CODE_VERSION}+trafilatura-{version('trafilatura')}"
 
 
-@lru_cache(maxsize=16)  # rules are frozen and hashable; hashing them per page would cost ~1 ms
+@lru_cache(maxsize=1024)  # rules are frozen and hashable (one per site); hashing costs ~1 ms
 def config_hash(rules: CleaningRules) -> str:
     """Hash of everything besides the input that decides the output: rules and code version."""
     return hashlib.sha256(f"{cleaner_version()}|{rules.fingerprint()}".encode()).hexdigest()[:16]

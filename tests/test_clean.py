@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -122,12 +122,13 @@ def test_clean_is_deterministic(rules: CleaningRules) -> None:
 
 def test_feed_hint_fills_a_missing_date(rules: CleaningRules) -> None:
     page = make_page(
-        article_html(GERMAN_PARAGRAPHS).encode(), hints={"published": "2026-11-24T18:05:00+01:00"}
+        article_html(GERMAN_PARAGRAPHS).encode(),
+        url="https://www.example-lokal.de/lokales/radwege",
+        hints={"published": "2026-11-24T18:05:00+01:00"},
     )
     result = article(clean(page, rules))
-    assert result.published_source in ("page", "hint")
-    if result.published_source == "hint":
-        assert result.published is not None and result.published.hour == 17
+    assert result.published_source == "hint"
+    assert result.published == datetime(2026, 11, 24, 17, 5, tzinfo=UTC)
 
 
 def test_tracking_parameters_do_not_change_the_article_id(rules: CleaningRules) -> None:
@@ -206,3 +207,49 @@ def test_dates_are_bounded_by_the_fetch_day_not_today(rules: CleaningRules) -> N
     page = make_page(article_html(text + GERMAN_PARAGRAPHS[1:]).encode(), url="https://lokal.de/a")
     result = article(clean(page, rules))
     assert result.published is None or result.published <= page.fetched_at + timedelta(days=1)
+
+
+NOTICE = (
+    "Ein Radfahrer ist am Dienstagabend in Hochfeld angefahren worden. "
+    "Die Polizei bittet Zeugen, sich unter 0203 2800 zu melden."
+)
+NOTICE_URL = (
+    "https://www.xtranews.de/2024/05/07/radfahrer-in-hochfeld-angefahren-polizei-sucht-zeugen/"
+)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "url"),
+    [
+        ("amp_reader_one_paragraph.html", NOTICE_URL + "amp/"),
+        ("wordpress_one_paragraph.html", NOTICE_URL),
+    ],
+)
+def test_a_one_paragraph_notice_is_exactly_its_paragraph(
+    rules: CleaningRules, fixture: str, url: str
+) -> None:
+    # Too short for trafilatura, which falls back to the whole article element: headline,
+    # byline, date, share buttons and the site name would all land in the text.
+    page = make_page((FIXTURES / fixture).read_bytes(), url=url, site="xtranews")
+    result = article(clean(page, rules))
+    assert result.text == NOTICE
+    assert result.title == "Radfahrer in Hochfeld angefahren: Polizei sucht Zeugen"
+    assert result.organization == "Redaktion" and result.authors == []
+    assert result.published == datetime(2024, 5, 7, 7, 15, tzinfo=UTC)
+
+
+def test_a_short_notice_keeps_its_paragraphs(rules: CleaningRules) -> None:
+    two = NOTICE.replace(" Die Polizei", "</p>\n<p>Die Polizei")
+    body = (FIXTURES / "wordpress_one_paragraph.html").read_text(encoding="utf-8")
+    page = make_page(body.replace(NOTICE, two).encode(), url=NOTICE_URL, site="xtranews")
+    assert article(clean(page, rules)).text == NOTICE.replace(" Die Polizei", "\n\nDie Polizei")
+
+
+def test_owner_example_is_exactly_its_headline_and_five_paragraphs(rules: CleaningRules) -> None:
+    if not SEED.exists():
+        pytest.skip(f"owner's seed not found at {SEED}")
+    expected = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()][
+        1:-1
+    ]  # without "Website-Icon …" and "Die mobile Version verlassen"
+    result = article(clean(make_page(amp_page(), url=AMP_URL, site="xtranews"), rules))
+    assert [result.title, *result.text.split("\n\n")] == expected

@@ -69,6 +69,7 @@ def test_crawl_succeeds_and_reports_per_site(crawl: CrawlRun) -> None:
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     assert "fixture: pages" in crawl.stdout
     assert "articles 40" in crawl.stdout
+    assert "learned fixture: " in crawl.stdout  # boilerplate relearnt after the crawl
 
 
 def test_every_article_is_found_exactly_once(crawl: CrawlRun) -> None:

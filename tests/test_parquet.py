@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from pipelines.layout import article_partition, page_partition, partition_dir, read_dataset
 from pipelines.parquet import DatasetWriter, RecordError, clean_staging, to_row
-from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, Reason
+from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, SCHEMA_VERSION, Reason
 from tests.factories import make_article, make_page_outcome
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,7 +158,7 @@ def test_round_trip_with_all_readers(tmp_path: Path) -> None:
         root = tmp_path / name
         table = read_dataset(root, schema)
         assert table.num_rows == len(records)
-        assert table.schema.metadata[b"localnews.schema_version"] == b"1"
+        assert table.schema.metadata[b"localnews.schema_version"] == SCHEMA_VERSION.encode()
         assert table.schema.field("year").type == pa.int32()
         expected = sorted((to_row(r, schema) for r in records), key=lambda r: r["url"])
         got = sorted(table.to_pylist(), key=lambda r: r["url"])
@@ -166,7 +166,7 @@ def test_round_trip_with_all_readers(tmp_path: Path) -> None:
         for path in _files(root):
             meta = pq.ParquetFile(path).metadata
             file_schema = pq.read_schema(path)
-            assert file_schema.metadata[b"localnews.schema_version"] == b"1"
+            assert file_schema.metadata[b"localnews.schema_version"] == SCHEMA_VERSION.encode()
             assert file_schema.metadata[b"localnews.partitioning"] == partitioning
             assert ("site" in file_schema.names) == (name == "pages")
             assert file_schema.field("url").metadata[b"doc"]

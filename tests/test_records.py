@@ -14,6 +14,7 @@ from pipelines import records
 from pipelines.records import ARTICLE_SCHEMA, PAGE_SCHEMA, SCHEMA_VERSION, Article, PageOutcome
 
 ARROW_FOR = {
+    bool: (pa.bool_(),),
     str: (pa.string(),),
     int: (pa.int32(), pa.int64()),
     datetime: (records.UTC_TIMESTAMP,),
