@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as entities
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -12,6 +13,8 @@ from itertools import chain, islice
 from lxml import etree, html
 
 MIN_REPEAT_WORDS = 8  # a paragraph this long is not repeated on purpose; "Anzeige" may be
+STRUCTURAL_REPEATS = 3
+"""A paragraph found this often is the page's structure (interview questions, FAQ rows)."""
 HEADLINE_WINDOW = 3  # only the first lines can be a headline that trafilatura kept
 KICKER_WORDS = 8  # a kicker (Dachzeile) run together with the headline is at most this long
 MIN_LEAD_WORDS = 6
@@ -66,28 +69,65 @@ def _key(text: str) -> str:
 
 
 def dedupe_paragraphs(lines: Sequence[str]) -> list[str]:
-    """Drop a repeat of a paragraph of at least ``MIN_REPEAT_WORDS`` words on one page.
+    """Drop a paragraph of ``MIN_REPEAT_WORDS`` or more words that the page already had.
 
     trafilatura runs with ``deduplicate=False`` (its cache is per process, so results would
     depend on page order); this per-page rule is deterministic. Repeats are compared by
     their words, so case, spacing and punctuation (which markup boundaries change, as in
-    "Name ,") do not hide one.
+    "Name ,") do not hide one. A paragraph found ``STRUCTURAL_REPEATS`` times or more with
+    the page's own text between its occurrences is kept: that is the page's structure (the
+    question an interview puts to each guest, an FAQ answer), not a block rendered twice;
+    a repeat that continues a copied block goes however often it recurs.
     """
     # one pass over all lines rather than one a line
     folded = _folded("\n".join(lines), _TO_SPACE_KEEP_LINES).split(b"\n")
     if len(folded) != len(lines):  # a line held a line break of its own
         folded = [_folded(line, _TO_SPACE) for line in lines]
-    seen: set[bytes] = set()
-    kept: list[str] = []
-    for line, words in zip(lines, folded, strict=True):
+    keys: list[bytes | None] = []
+    for words in folded:
         # split at most that often: only whether the line is long enough matters
-        if len(words.split(None, MIN_REPEAT_WORDS - 1)) >= MIN_REPEAT_WORDS:
-            key = words.replace(b" ", b"")
-            if key in seen:
-                continue
-            seen.add(key)
-        kept.append(line)
+        long_enough = len(words.split(None, MIN_REPEAT_WORDS - 1)) >= MIN_REPEAT_WORDS
+        keys.append(words.replace(b" ", b"") if long_enough else None)
+    # Judged over the long paragraphs only: a copy often drops the short separators ("-",
+    # "Anzeige") that sat between the paragraphs of the first one.
+    long_keys = [key for key in keys if key is not None]
+    counts = Counter(long_keys)
+    unique_before = [0]  # unique paragraphs among long_keys[:i]
+    for key in long_keys:
+        unique_before.append(unique_before[-1] + (counts[key] == 1))
+    first: dict[bytes, int] = {}
+    last: dict[bytes, int] = {}
+    kept: list[str] = []
+    position = -1
+    for line, key in zip(lines, keys, strict=True):
+        if key is None:
+            kept.append(line)
+            continue
+        position += 1
+        if key not in first:
+            first[key] = position
+            kept.append(line)
+        elif (
+            counts[key] >= STRUCTURAL_REPEATS
+            # the page's own text lies between this occurrence and the last one …
+            and unique_before[position] > unique_before[last[key] + 1]
+            # … and it is not part of a copied block
+            and not _continues_copy(long_keys, first, position)
+        ):
+            kept.append(line)
+        last[key] = position
     return kept
+
+
+def _continues_copy(keys: Sequence[bytes], first: dict[bytes, int], position: int) -> bool:
+    """Whether a neighbour of the repeat at ``position`` repeats the neighbour of its original."""
+    origin = first[keys[position]]
+    for step in (-1, 1):
+        here, there = position + step, origin + step
+        inside = 0 <= here < len(keys) and 0 <= there < position and there != here
+        if inside and keys[here] == keys[there]:
+            return True
+    return False
 
 
 def strip_headline_lines(lines: Sequence[str], title: str | None, h1s: Sequence[str]) -> list[str]:

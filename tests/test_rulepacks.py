@@ -37,6 +37,19 @@ DROPPED = [
     "Externer Inhalt",
     "Empfohlener redaktioneller Inhalt",
     "Deine Privatsphäre-Einstellungen verhindern das Laden und Anzeigen aller externen Inhalte.",
+    "Zur Anzeige aktiviere bitte die Einstellungen in den Privatsphäre-Einstellungen.",
+    "READ MORE: China plague outbreak confirmed",
+    "[Related: Salesforce Dreamforce Keynote]",
+    "You may also like...",
+    "Most read in world news",
+    "Click here to subscribe to The Paradigm Newsletter",
+    "Thanks for signing up!",
+    "- Order Reprints",
+    "Tell us what YOU think...",
+    "CLICK HERE TO GET THE FOX NEWS APP",
+    "4 comments",
+    "Kommentare",
+    "Schlagworte:",
     "Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden. Damit können "
     "personenbezogene Daten an Drittplattformen übermittelt werden.",
     "Jetzt 4 Wochen gratis testen",
@@ -56,6 +69,10 @@ KEPT = [
     "Die Quelle des Streits ist ein Gutachten, das schon im Mai vorlag und vieles offen ließ, "
     "wie die Verwaltung einräumte.",
     "Wer sich für den Newsletter der Stadt interessiert: " + " ".join([PROSE] * 3),
+    "More than 200 people came to the town hall on Tuesday evening.",
+    "Also on the agenda was the new cycle path along the river.",
+    "Related to the vote, the council discussed parking fees.",
+    "Kommentare der Leserinnen und Leser sind willkommen, schrieb die Redaktion.",
 ]
 
 
