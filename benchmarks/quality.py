@@ -105,16 +105,11 @@ class SideRun:
     side: str
     predictions: dict[str, Prediction]
     wall_seconds: float
-    """Elapsed time for all pages, including worker start-up."""
+    """Elapsed time for all pages and all sides of the run, including worker start-up."""
     page_seconds: dict[str, float]
     """Page id to extraction time measured inside the worker (imports excluded)."""
     errors: dict[str, str]
     """Page id to exception text for pages whose extraction raised (scored as empty)."""
-
-    @property
-    def pages_per_second(self) -> float:
-        """Throughput over the wall time of the whole run."""
-        return len(self.predictions) / self.wall_seconds if self.wall_seconds else 0.0
 
     def pages_per_cpu_second(self, page_ids: Sequence[str]) -> float:
         """Single-worker throughput on ``page_ids``, from the in-worker timings."""
@@ -216,44 +211,73 @@ def _warm_up(side: str) -> None:
         import pipelines.worker_warmup  # noqa: F401  (cleans PAGE on import)
 
 
-def _predict_timed(job: tuple[str, EvalPage]) -> tuple[Prediction, float, str | None]:
-    side, page = job
-    predict = predict_ours if side == "ours" else predict_bare
-    started = time.perf_counter()
-    try:
-        prediction, error = predict(page), None
-    except Exception as exc:  # one broken page must not sink the whole benchmark
-        prediction, error = Prediction(), f"{type(exc).__name__}: {exc}"
-    return prediction, time.perf_counter() - started, error
+_Timed = tuple[Prediction, float, str | None]
 
 
-def run_side(side: str, pages: Sequence[EvalPage], workers: int = 2) -> SideRun:
-    """Predict every page with ``side`` ("ours" or "bare") using ``workers`` processes."""
-    if side not in SIDES:
-        raise ValueError(f"unknown side {side!r}; expected one of {SIDES}")
-    jobs = [(side, page) for page in pages]
+def _predict_timed(job: tuple[tuple[str, ...], int, EvalPage]) -> dict[str, _Timed]:
+    """Each side's prediction for one page, timed back to back in this worker.
+
+    The order alternates from page to page, so neither side always meets warm caches: the
+    cost ratio compares the sides under the same load, in the same process.
+    """
+    sides, index, page = job
+    results: dict[str, _Timed] = {}
+    for side in sides if index % 2 == 0 else tuple(reversed(sides)):
+        predict = predict_ours if side == "ours" else predict_bare
+        started = time.perf_counter()
+        try:
+            prediction, error = predict(page), None
+        except Exception as exc:  # one broken page must not sink the whole benchmark
+            prediction, error = Prediction(), f"{type(exc).__name__}: {exc}"
+        results[side] = (prediction, time.perf_counter() - started, error)
+    return results
+
+
+def _warm_up_all(sides: tuple[str, ...]) -> None:
+    for side in sides:
+        _warm_up(side)
+
+
+def run_sides(
+    sides: Sequence[str], pages: Sequence[EvalPage], workers: int = 2
+) -> dict[str, SideRun]:
+    """Predict every page with each side ("ours", "bare") using ``workers`` processes."""
+    unknown = [side for side in sides if side not in SIDES]
+    if unknown:
+        raise ValueError(f"unknown sides {unknown}; expected some of {SIDES}")
+    chosen = tuple(sides)
+    jobs = [(chosen, index, page) for index, page in enumerate(pages)]
     started = time.perf_counter()
     if workers <= 1:
-        _warm_up(side)
+        _warm_up_all(chosen)
         results = [_predict_timed(job) for job in jobs]
     else:
         # spawn: workers start clean, with no threads or state inherited from the caller
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_warm_up, initargs=(side,)
+            max_workers=workers, mp_context=context, initializer=_warm_up_all, initargs=(chosen,)
         ) as pool:
             results = list(pool.map(_predict_timed, jobs, chunksize=4))
     wall = time.perf_counter() - started
-    errors = {page.id: error for page, (_, _, error) in zip(pages, results, strict=True) if error}
-    for page_id, error in errors.items():
-        logger.warning("%s extraction failed on %s: %s", side, page_id, error)
-    return SideRun(
-        side=side,
-        predictions={page.id: pred for page, (pred, _, _) in zip(pages, results, strict=True)},
-        wall_seconds=wall,
-        page_seconds={page.id: secs for page, (_, secs, _) in zip(pages, results, strict=True)},
-        errors=errors,
-    )
+    runs = {}
+    for side in chosen:
+        timed = [result[side] for result in results]
+        errors = {page.id: err for page, (_, _, err) in zip(pages, timed, strict=True) if err}
+        for page_id, error in errors.items():
+            logger.warning("%s extraction failed on %s: %s", side, page_id, error)
+        runs[side] = SideRun(
+            side=side,
+            predictions={page.id: pred for page, (pred, _, _) in zip(pages, timed, strict=True)},
+            wall_seconds=wall,
+            page_seconds={page.id: secs for page, (_, secs, _) in zip(pages, timed, strict=True)},
+            errors=errors,
+        )
+    return runs
+
+
+def run_side(side: str, pages: Sequence[EvalPage], workers: int = 2) -> SideRun:
+    """Predict every page with one side; see ``run_sides``."""
+    return run_sides((side,), pages, workers)[side]
 
 
 _ROWS: tuple[tuple[str, str, str], ...] = (
@@ -391,28 +415,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not pages:
         print(f"no pages selected (datasets: {args.datasets})", file=sys.stderr)
         return 1
-    runs: dict[str, SideRun] = {}
     status = 0
-    for side in args.sides:
-        problem = ours_unavailable() if side == "ours" else None
-        if problem:
-            print(f"ours: skipped, {problem}", file=sys.stderr)
-            status = 1
-            continue
-        runs[side] = run_side(side, pages, args.workers)
-    if not runs:
+    sides = list(args.sides)
+    problem = ours_unavailable() if "ours" in sides else None
+    if problem:
+        print(f"ours: skipped, {problem}", file=sys.stderr)
+        status = 1
+        sides.remove("ours")
+    if not sides:
         return status
+    runs = run_sides(sides, pages, args.workers)
     scores = {side: group_scores(pages, run.predictions) for side, run in runs.items()}
     report: dict[str, Any] = {"pages": len(pages), "sides": {}, "datasets": {}}
+    wall = next(iter(runs.values())).wall_seconds
+    print(f"{len(pages)} pages, sides {'+'.join(runs)}, {wall:.1f} s with {args.workers} worker(s)")
     for side, run in runs.items():
-        print(
-            f"{side}: {len(pages)} pages in {run.wall_seconds:.1f} s with {args.workers} "
-            f"worker(s) = {run.pages_per_second:.1f} pages/s; {len(run.errors)} errors"
-        )
+        print(f"{side}: {len(run.errors)} errors")
         report["sides"][side] = {
             "workers": args.workers,
-            "wall_seconds": run.wall_seconds,
-            "pages_per_second": run.pages_per_second,
+            "wall_seconds": wall,
             "errors": run.errors,
         }
     groups = next(iter(scores.values()))
