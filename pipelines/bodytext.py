@@ -93,8 +93,8 @@ def dedupe_paragraphs(lines: Sequence[str]) -> list[str]:
     long_keys = [key for key in keys if key is not None]
     counts = Counter(long_keys)
     unique_before = [0]  # unique paragraphs among long_keys[:i]
-    for key in long_keys:
-        unique_before.append(unique_before[-1] + (counts[key] == 1))
+    for long_key in long_keys:
+        unique_before.append(unique_before[-1] + (counts[long_key] == 1))
     first: dict[bytes, int] = {}
     last: dict[bytes, int] = {}
     kept: list[str] = []

@@ -102,8 +102,9 @@ def _reject(reason: Reason, detail: str, decoded: DecodedText) -> Rejection:
 def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> Article | Rejection:
     tree = parse_html(decoded.text)
     signals = read_signals(tree, decoded.text, page.final_url)
-    packs = boilerplate.matching_packs(tree, decoded.text, rules.packs)
-    prune = boilerplate.prune_xpaths(rules, packs, decoded.text)
+    haystack = boilerplate.Haystack(tree, decoded.text)
+    packs = boilerplate.matching_packs(haystack, rules.packs)
+    prune = boilerplate.prune_xpaths(rules, packs, haystack)
     document = trafilatura.bare_extraction(
         tree,
         url=page.final_url,
@@ -121,7 +122,7 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
     )
     raw_text = fields.get("text") or ""
     if len(raw_text) < SHORT_TEXT:  # trafilatura fell back to the page: read the CMS's body
-        raw_text = container_text(tree, decoded.text, packs, prune) or raw_text
+        raw_text = container_text(haystack, packs, prune) or raw_text
     description = metadata.clean_str(fields.get("description"))
     language = metadata.page_language(tree, raw_text)
     found = BodyInputs(

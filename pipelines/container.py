@@ -7,7 +7,7 @@ from copy import deepcopy
 
 from lxml import etree, html
 
-from pipelines.boilerplate import compiled, could_match
+from pipelines.boilerplate import Haystack, compiled, could_match
 from pipelines.rules import RulePack
 
 SHORT_TEXT = 250
@@ -15,9 +15,7 @@ SHORT_TEXT = 250
 _BLOCKS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 
 
-def container_text(
-    tree: html.HtmlElement, source: str, packs: Sequence[RulePack], prune: Sequence[str]
-) -> str | None:
+def container_text(page: Haystack, packs: Sequence[RulePack], prune: Sequence[str]) -> str | None:
     """The text blocks (one per line) of the page's CMS content container, or None.
 
     A one-paragraph notice is shorter than trafilatura's minimum, so it falls back to its
@@ -28,21 +26,21 @@ def container_text(
     """
     for pack in packs:
         for xpath in pack.content:
-            if not could_match(xpath, source):
+            if not could_match(xpath, page):
                 continue
-            found = compiled(xpath)(tree)
+            found = compiled(xpath)(page.tree)
             if len(found) == 1 and isinstance(found[0], etree._Element):
-                return _blocks(deepcopy(found[0]), prune, source) or None
+                return _blocks(deepcopy(found[0]), prune) or None
     return None
 
 
-def _blocks(container: html.HtmlElement, prune: Sequence[str], source: str) -> str:
-    # On a detached copy, "//" starts at the container: the prune rules apply inside it only.
+def _blocks(container: html.HtmlElement, prune: Sequence[str]) -> str:
+    # On a detached copy, "//" starts at the container: the prune rules apply inside it only
+    # (``prune`` holds only the rules that passed the page's pre-test).
     for xpath in prune:
-        if could_match(xpath, source):
-            for node in compiled(xpath)(container):
-                if isinstance(node, etree._Element) and node is not container:
-                    node.drop_tree()
+        for node in compiled(xpath)(container):
+            if isinstance(node, etree._Element) and node is not container:
+                node.drop_tree()
     lines = []
     for element in container.iter(*_BLOCKS):
         if any(ancestor.tag in _BLOCKS for ancestor in element.iterancestors()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipelines.boilerplate import Haystack
 from pipelines.container import container_text
 from pipelines.htmltree import parse_html
 from pipelines.rules import RulePack
@@ -20,7 +21,7 @@ def _text(body: str) -> str | None:
     source = (
         f"<html><body><h1>Schlagzeile</h1><p class='byline'>Von Redaktion</p>{body}</body></html>"
     )
-    return container_text(parse_html(source), source, [PACK], PRUNE)
+    return container_text(Haystack(parse_html(source), source), [PACK], PRUNE)
 
 
 def test_blocks_of_the_container_without_pruned_nodes() -> None:

@@ -7,7 +7,14 @@ import time
 import pytest
 from lxml import etree
 
-from pipelines.boilerplate import clean_lines, line_filter, matching_packs, prune_xpaths
+from pipelines.boilerplate import (
+    Haystack,
+    clean_lines,
+    could_match,
+    line_filter,
+    matching_packs,
+    prune_xpaths,
+)
 from pipelines.htmltree import parse_html
 from pipelines.rules import CleaningRules, RulePack, builtin_rule_packs
 
@@ -118,9 +125,10 @@ NEWSROOM_PAGE = f"""<html><body><article>
 def pruned(source: str) -> str:
     """The page text after the newsroom pack's prunes, as trafilatura would apply them."""
     tree = parse_html(source)
-    packs = matching_packs(tree, source, [pack("newsroom")])
+    page = Haystack(tree, source)
+    packs = matching_packs(page, [pack("newsroom")])
     assert [p.name for p in packs] == ["newsroom"]  # no detector: every page
-    for xpath in prune_xpaths(CleaningRules(packs=()), packs, source):
+    for xpath in prune_xpaths(CleaningRules(packs=()), packs, page):
         for node in etree.XPath(xpath)(tree):
             node.drop_tree()
     return " ".join(tree.text_content().split())
@@ -139,5 +147,154 @@ def test_newsroom_prunes_boxes_and_link_lists() -> None:
 
 def test_newsroom_class_rules_are_skipped_without_their_literals() -> None:
     source = f"<html><body><p>{PROSE}</p><ul><li><a href='/a'>A</a></li></ul></body></html>"
-    xpaths = prune_xpaths(CleaningRules(packs=()), [pack("newsroom")], source)
+    xpaths = prune_xpaths(
+        CleaningRules(packs=()), [pack("newsroom")], Haystack(parse_html(source), source)
+    )
     assert len(xpaths) == 1 and xpaths[0].startswith("//ul")
+
+
+# --- CMS and plugin packs: each detects its page, prunes its chrome and keeps the story ---
+
+
+def _page(head: str, body: str) -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+# pack name -> (test page, text that must stay, texts that must go)
+PACK_PAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "wordpress": (
+        _page(
+            '<meta name="generator" content="WordPress 6.5.3">',
+            f"<article><div class='entry-content'><p>{PROSE}</p>"
+            "<div class='sharedaddy sd-sharing-enabled'><h3>Teilen mit:</h3></div></div>"
+            "<nav class='navigation post-navigation'><a href='/a'>Vorheriger Beitrag</a></nav>"
+            "</article>",
+        ),
+        PROSE,
+        ("Teilen mit", "Vorheriger Beitrag"),
+    ),
+    "wordpress_amp": (
+        _page(
+            "",
+            "<header class='amp-wp-header'><img alt='Website-Icon'>xtranews</header>"
+            f"<article><div class='amp-wp-article-content'><p>{PROSE}</p></div></article>"
+            "<div id='amp-mobile-version-switcher'><a href='?noamp'>Die mobile Version "
+            "verlassen</a></div>",
+        ).replace("<html>", "<html amp>"),
+        PROSE,
+        ("Die mobile Version verlassen", "xtranews"),
+    ),
+    "consent": (
+        _page(
+            '<script src="https://consent.cookiebot.com/uc.js"></script>',
+            f"<div id='CybotCookiebotDialog'><p>Diese Website verwendet Cookies.</p></div>"
+            f"<article><p>{PROSE}</p><p>Alle Cookies akzeptieren</p></article>",
+        ),
+        PROSE,
+        ("Diese Website verwendet Cookies", "Alle Cookies akzeptieren"),
+    ),
+    "share": (
+        _page(
+            "",
+            f"<article><p>{PROSE}</p><div class='shariff' data-services='[&quot;facebook&quot;]'>"
+            "<ul><li><a href='#'>Teilen auf Facebook (neues Fenster)</a></li></ul></div>"
+            "<div class='addtoany_share_save_container'><a>Share</a></div></article>",
+        ),
+        PROSE,
+        ("neues Fenster", "Share"),
+    ),
+    "seo_breadcrumbs": (
+        _page(
+            "",
+            "<p id='breadcrumbs'><a href='/'>Startseite</a> » <a href='/lokales/'>Lokales</a></p>"
+            f"<article><p>{PROSE}</p><p>Startseite » Lokales » Radweg</p></article>",
+        ),
+        PROSE,
+        ("Lokales",),
+    ),
+    "typo3": (
+        _page(
+            '<meta name="generator" content="TYPO3 CMS">',
+            f"<div class='news news-single'><div class='news-text-wrap'><p>{PROSE}</p></div>"
+            "<div class='news-related-wrap'><h4>Weitere Meldungen</h4></div>"
+            "<div class='news-backlink-wrap'><a href='/'>Zurück</a></div></div>",
+        ),
+        PROSE,
+        ("Weitere Meldungen", "Zurück"),
+    ),
+    "drupal": (
+        _page(
+            '<meta name="Generator" content="Drupal 10 (https://www.drupal.org)">',
+            f"<article><div class='field field--name-body'><p>{PROSE}</p></div>"
+            "<div class='field field--name-field-tags'><a href='/t'>Verkehr</a></div>"
+            "<ul class='links inline'><li><a href='/c'>Kommentar schreiben</a></li></ul>"
+            "</article>",
+        ),
+        PROSE,
+        ("Verkehr", "Kommentar schreiben"),
+    ),
+    "joomla": (
+        _page(
+            '<meta name="generator" content="Joomla! - Open Source Content Management">',
+            "<div class='item-page'><dl class='article-info'><dd>Zugriffe: 123</dd></dl>"
+            f"<div itemprop='articleBody'><p>{PROSE}</p></div>"
+            "<ul class='pager pagenav'><li><a href='/p'>Zurück</a></li></ul></div>",
+        ),
+        PROSE,
+        ("Zugriffe", "Zurück"),
+    ),
+    "generic": (
+        _page("", f"<a class='skip-link' href='#c'>Zum Inhalt springen</a><p>{PROSE}</p>"),
+        PROSE,
+        ("Zum Inhalt springen",),
+    ),
+    "newsroom": (NEWSROOM_PAGE, PROSE, ("2,4 Kilometer", "seit 2010")),
+}
+
+
+def applied(source: str, name: str) -> str:
+    """The page's lines after pack ``name``'s prunes and line rules, when it detects the page."""
+    tree = parse_html(source)
+    page = Haystack(tree, source)
+    packs = matching_packs(page, [pack(name)])
+    assert [p.name for p in packs] == [name], f"{name} does not detect its test page"
+    for xpath in prune_xpaths(CleaningRules(packs=()), packs, page):
+        for node in etree.XPath(xpath)(tree):
+            node.drop_tree()
+    lines = [" ".join(t.split()) for t in tree.itertext() if t.strip()]
+    return "\n".join(kept(lines, packs))
+
+
+def test_every_shipped_pack_has_a_test_page() -> None:
+    assert {p.name for p in builtin_rule_packs()} == set(PACK_PAGES)
+
+
+@pytest.mark.parametrize("name", sorted(PACK_PAGES))
+def test_pack_removes_its_chrome_and_keeps_the_story(name: str) -> None:
+    source, stays, gone = PACK_PAGES[name]
+    text = applied(source, name)
+    assert stays in text
+    for chrome in gone:
+        assert chrome not in text, (name, chrome)
+
+
+@pytest.mark.parametrize("name", ["wordpress", "typo3", "drupal", "joomla", "consent", "share"])
+def test_cms_packs_stay_off_pages_of_other_systems(name: str) -> None:
+    source = _page(
+        '<meta name="generator" content="Hugo 0.120">', f"<article><p>{PROSE}</p></article>"
+    )
+    assert matching_packs(Haystack(parse_html(source), source), [pack(name)]) == []
+
+
+def test_class_and_id_rules_are_pre_tested_against_attribute_values_only() -> None:
+    # "shariff" in a script or in prose does not make the class rule run; in a class it does
+    source = (
+        "<html><head><script>var shariff = 1;</script></head><body>"
+        "<p id='x-notice'>Über shariff und cookie-notice</p></body></html>"
+    )
+    page = Haystack(parse_html(source), source)
+    assert not could_match("//@class[contains(., 'shariff')]/..", page)
+    assert not could_match("//@id[.='cookie-notice']/..", page)
+    assert could_match("//@id[.='x-notice']/..", page)
+    assert could_match("//*[contains(@class, 'shariff')]", page)  # other forms: the source
+    assert could_match("//p[not(contains(@class, 'a'))]", page)  # no guarantee to read off
