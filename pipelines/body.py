@@ -8,6 +8,7 @@ from itertools import islice
 
 from pipelines import authors, bodytext, boilerplate, learned
 from pipelines.authors import Byline
+from pipelines.lead import find_lead
 from pipelines.rules import CleaningRules, RulePack
 from pipelines.signals import PageSignals
 
@@ -26,7 +27,7 @@ class BodyInputs:
     """Names the page gives its site (trafilatura's sitename, the host): never authors."""
     title: str | None
     descriptions: tuple[str, ...]
-    """Teaser candidates in order of trust, for the lead (see ``bodytext.find_lead``)."""
+    """Teaser candidates in order of trust, for the lead (see ``lead.find_lead``)."""
     german: bool
     """Whether the page is in German: only German pages get their visible lead prepended."""
 
@@ -58,7 +59,7 @@ def assemble_body(
     byline = authors.find_byline(page, found.author, lines, found.site_names)
     lines = authors.strip_credit_lines(lines, byline)
     if found.german and lines:
-        lead = bodytext.find_lead(page.tree, page.source, "\n".join(lines), found.descriptions)
+        lead = find_lead(page.tree, page.source, "\n".join(lines), found.descriptions)
         if lead:
             lines = [lead, *lines]
     return Body(tuple(lines), byline)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from crawler.sites import SiteError
 from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
-from pipelines.learned import LearnedStateError
+from pipelines.learned_store import LearnedStateError
 
 if TYPE_CHECKING:
     from crawler.sites import Site

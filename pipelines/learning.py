@@ -10,7 +10,8 @@ from pathlib import Path
 
 from crawler.items import FetchedPage
 from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
-from pipelines.learned import LearnedBoilerplate, learn, save, storable_site_id
+from pipelines.learned import LearnedBoilerplate, learn
+from pipelines.learned_store import save, storable_site_id
 from pipelines.pool import KillingProcessPool, clean_in_order
 from pipelines.records import Article
 from pipelines.rules import CleaningRules

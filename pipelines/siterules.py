@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from crawler.sites import Site
-from pipelines.learned import LearnedBoilerplate, load, storable_site_id
+from pipelines.learned import LearnedBoilerplate
+from pipelines.learned_store import load, storable_site_id
 from pipelines.rules import CleaningRules
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lxml import etree, html
 
-from pipelines.bodytext import dedupe_paragraphs, find_lead, strip_headline_lines
+from pipelines.bodytext import dedupe_paragraphs, strip_headline_lines
 from pipelines.htmltree import parse_html
+from pipelines.lead import find_lead
 
 TITLE = "Stadtrat beschließt neuen Radweg an der Ringstraße"
 FIRST = (

@@ -11,17 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.learned import (
-    LearnedBoilerplate,
-    LearnedStateError,
-    LearnParams,
-    learn,
-    load,
-    normalise,
-    remove,
-    save,
-    state_path,
-)
+from pipelines.learned import LearnedBoilerplate, LearnParams, learn, normalise, remove
+from pipelines.learned_store import LearnedStateError, load, save, state_path
 
 WORDS = (  # noqa: SIM905 (a word list reads best as text)
     "Stadtrat Bürgermeister Feuerwehr Schule Verkehr Baustelle Haushalt Verein Polizei Kita "

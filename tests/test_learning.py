@@ -11,7 +11,7 @@ from benchmarks.evalwarc import write_pages_warc
 from crawler.items import FetchedPage
 from pipelines.cli import EXIT_OK, EXIT_USAGE, main
 from pipelines.layout import read_dataset
-from pipelines.learned import load
+from pipelines.learned_store import load
 from pipelines.learning import LearnOptions, learn_sites
 from pipelines.records import ARTICLE_SCHEMA
 from pipelines.siterules import SiteRules

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from crawler.sites import Site
-from pipelines.learned import LearnedBoilerplate, LearnedStateError, learn, save, state_path
+from pipelines.learned import LearnedBoilerplate, learn
+from pipelines.learned_store import LearnedStateError, save, state_path
 from pipelines.siterules import SiteRules
 
 SITE = Site(
