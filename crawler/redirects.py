@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Self
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.utils.url import url_is_from_any_domain
 
 
 class OffsiteRedirect(IgnoreRequest):
@@ -40,8 +40,21 @@ class OffsiteRedirectMiddleware:
         if not (300 <= response.status < 400) or location is None or not domains:
             return response
         target = urljoin(response.url, location.decode("latin-1"))
-        if url_is_from_any_domain(target, domains):
+        if _on_domains(target, domains):
             return response
         assert self._crawler.stats is not None
         self._crawler.stats.inc_value("news/offsite_redirect")
         raise OffsiteRedirect(f"offsite: {response.url} redirects to {target}")
+
+
+def _on_domains(url: str, domains: Sequence[str]) -> bool:
+    """Whether ``url``'s host is one of ``domains`` or below one, whatever its port.
+
+    Scrapy's ``url_is_from_any_domain`` compares the whole network location, so a
+    redirect to ``https://www.site.de:8443/…`` would count as leaving the site.
+    """
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+    except ValueError:  # an unbalanced IPv6 bracket
+        return False
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))

@@ -52,9 +52,15 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
         # a section link that redirects off the site (to another loopback host name)
         offsite = base_url.replace("127.0.0.1", "localhost") + "/anderswo/"
         site.routes["/weg/"] = Route(301, (("Location", offsite),), lambda _base: b"")
+        # a section that moved to another one the crawl also requests, and a redirect loop
+        moved_to = base_url + site.manifest.start_paths[0]
+        site.routes["/umzug/"] = Route(301, (("Location", moved_to),), lambda _base: b"")
+        site.routes["/kreis-a/"] = Route(302, (("Location", "/kreis-b/"),), lambda _base: b"")
+        site.routes["/kreis-b/"] = Route(302, (("Location", "/kreis-a/"),), lambda _base: b"")
         sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp)
         text = sites_file.read_text(encoding="utf-8")
-        sites_file.write_text(text.replace("start_urls = [", f'start_urls = ["{base_url}/weg/", '))
+        extra = ", ".join(f'"{base_url}{path}"' for path in ("/weg/", "/umzug/", "/kreis-a/"))
+        sites_file.write_text(text.replace("start_urls = [", f"start_urls = [{extra}, "))
         data = tmp / "data"
         command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
         # small frontier batches: the links of each sitemap and feed are released many times
@@ -106,6 +112,9 @@ def test_non_articles_are_recorded_with_reasons(crawl: CrawlRun) -> None:
     for path, _ in crawl.site.manifest.non_html:
         assert by_path[path].reason == "not_html"
     assert by_path["/weg/"].outcome == "failed" and by_path["/weg/"].reason == "offsite_redirect"
+    # fetched before its target: the target's page under the moved URL; else a row saying so
+    assert by_path["/umzug/"].reason in (None, "listing", "redirect_to_seen")
+    assert by_path["/kreis-a/"].reason == "redirect_loop"
     assert (pages.outcome == "rejected").sum() >= 3  # sections, tag and author pages
     assert set(pages.outcome) <= {"article", "rejected", "failed"}
 

@@ -15,6 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.classify import page_kind
@@ -73,6 +74,7 @@ class NewsSpider(scrapy.Spider):
         spider.frontier = Frontier(batch)
         crawler.signals.connect(spider.release_links, signal=signals.scheduler_empty)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     def release_links(self) -> int:
@@ -83,6 +85,27 @@ class NewsSpider(scrapy.Spider):
             assert self.crawler.engine is not None
             self.crawler.engine.crawl(request)
         return len(released)
+
+    def request_dropped(self, request: Request) -> None:
+        """A redirect to a URL the crawl already requested still leaves a row.
+
+        Scrapy's duplicate filter drops the followed request without an errback, so the 3xx
+        page that was fetched would vanish (reliability T4); its row names the target,
+        whose own request gives the target its row.
+        """
+        redirects = request.meta.get("redirect_urls")
+        site = request.cb_kwargs.get("site") if request.cb_kwargs else None
+        if not redirects or not isinstance(site, Site):
+            return
+        looped = request.url in redirects
+        reason = "redirect_loop" if looped else "redirect_to_seen"
+        detail = f"redirected to {request.url}, " + (
+            "which the chain had visited" if looped else "which this crawl requests on its own"
+        )
+        assert self.crawler.engine is not None
+        scraper = self.crawler.engine.scraper
+        item = self._failure(site, redirects[0], reason, detail)
+        deferred_from_coro(scraper.start_itemproc_async(item, response=None))
 
     def spider_idle(self) -> None:
         """Keep the spider open while the frontier still holds links."""
