@@ -38,6 +38,11 @@ class Frontier:
     def __len__(self) -> int:
         return self._size
 
+    def waiting(self, site_id: str) -> int:
+        """Links of ``site_id`` not yet released."""
+        queue = self._queues.get(site_id)
+        return len(queue) if queue else 0
+
     def add(self, site: Site, link: Link, depth: int) -> None:
         """Queue ``link`` of ``site``, found on a page at ``depth``."""
         self._queues.setdefault(site.id, deque()).append(Pending(site, link, depth))

@@ -29,6 +29,8 @@ EXIT_CRASHED = 3
 """An unexpected error stopped the command; committed files are complete, re-run to finish."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C or SIGTERM: committed files are complete, the rest was discarded; re-run to finish."""
+EXIT_ALREADY_RUNNING = 75
+"""Another crawl holds the data directory (EX_TEMPFAIL: an overlapping slot; try later)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,12 +97,21 @@ def _parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser(
         "crawl",
         help="crawl the configured local news sites into WARC and the Parquet datasets",
-        description="Crawl sites from the sites file (default: all of them). Exit status 0 when "
-        "the crawl finished and fetched pages, 1 when it failed (judged from Scrapy's stats).",
+        description="Crawl sites from the sites file (default: all of them), fetching only what "
+        "earlier runs did not. Exit status: 0 ok; 1 failed (bad finish reason, nothing fetched, "
+        "a site's error ratio over NEWS_MAX_ERROR_RATIO, memory limit); 75 another crawl is "
+        "running on the data directory; 130 stopped by SIGTERM/Ctrl-C after flushing (the next "
+        "run resumes). Each run writes DIR/logs/<run>.log and a JSON report DIR/logs/<run>.json.",
     )
     crawl.add_argument("--site", action="append", default=[], help="site id (repeatable)")
     _sites_file_option(crawl)
     crawl.add_argument("--data-dir", type=Path, default=Path("data"), help="default: data")
+    crawl.add_argument(
+        "--time-budget",
+        type=float,
+        metavar="SECONDS",
+        help="end the run gracefully within this many seconds (e.g. before the next timer slot)",
+    )
     crawl.add_argument(
         "--no-learn",
         action="store_true",
@@ -177,6 +188,7 @@ def _run_crawl(args: argparse.Namespace) -> int:
     from pipelines.forkserver import start_early
 
     start_early()  # the cleaning workers warm up while Scrapy starts
+    from crawler.jobs import AlreadyRunning, job_lock
     from crawler.run import CrawlOptions, NoNetworkError, run_crawl
 
     _site_rules(args, args.data_dir)  # a bad sites file or learned state fails before Scrapy
@@ -188,16 +200,28 @@ def _run_crawl(args: argparse.Namespace) -> int:
         sites_file=args.sites_file,
         data_dir=args.data_dir,
         overrides=overrides,
+        time_budget=args.time_budget,
     )
+    if args.time_budget is not None and args.time_budget <= 0:
+        print("localnews crawl: --time-budget must be positive", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        result = run_crawl(options)
-    except NoNetworkError as exc:
-        print(f"localnews crawl: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    print(result.render())
-    if result.ok and not args.no_learn:
-        sites = tuple(summary.site for summary in result.sites if summary.articles)
-        _learn(args, sites, args.data_dir, [args.data_dir / "raw"], 500, default_workers())
+        # One lock over the crawl and the learning after it: both write the data directory.
+        with job_lock(args.data_dir, "localnews crawl"):
+            try:
+                result = run_crawl(options, lock=False)
+            except NoNetworkError as exc:
+                print(f"localnews crawl: {exc}", file=sys.stderr)
+                return EXIT_FAILED
+            print(result.render())
+            if result.interrupted:
+                return EXIT_INTERRUPTED
+            if result.ok and not args.no_learn:
+                sites = tuple(summary.site for summary in result.sites if summary.articles)
+                _learn(args, sites, args.data_dir, [args.data_dir / "raw"], 500, default_workers())
+    except AlreadyRunning as exc:
+        print(f"localnews crawl: already running: {exc}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     return EXIT_OK if result.ok else EXIT_FAILED
 
 

@@ -33,6 +33,10 @@ class Reason(StrEnum):
     CONSENT_WALL = "consent_wall"
     JS_SHELL = "js_shell"
     SOFT_404 = "soft_404"
+    DUPLICATE = "duplicate"
+    """Another URL of an article already stored with the same text (utm, AMP, print copies)."""
+    UNCHANGED = "unchanged"
+    """A re-check of a stored article whose text has not changed."""
     PAYWALL_STUB = "paywall_stub"
     """Not a rejection: the article row is written (``paywalled``), the page row says why."""
 

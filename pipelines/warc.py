@@ -106,6 +106,27 @@ def iter_pages(path: Path) -> Iterator[FetchedPage]:
         raise WarcReadError(path, offset, message + rest + more, tuple(problems))
 
 
+def read_page(path: Path, offset: int) -> FetchedPage:
+    """The page of the response record at ``offset`` of ``path``, verified like ``iter_pages``.
+
+    Raises WarcReadError when no intact response record starts there (a torn tail, damage).
+    """
+    problems: list[tuple[int, str]] = []
+    with path.open("rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        head = os.pread(stream.fileno(), 5, 0)
+        gz = head[:2] == _GZIP_MEMBER[:2] or (path.suffix == ".gz" and head != b"WARC/")
+        records = _read_from(stream, path, offset, size, gz, problems)
+        try:
+            page = next(records, None)
+        finally:
+            records.close()
+    if page is None or page.warc_offset != offset:
+        message = problems[0][1] if problems else "no intact response record starts here"
+        raise WarcReadError(path, offset, message, tuple(problems))
+    return page
+
+
 def _read_from(
     stream: BinaryIO, path: Path, start: int, size: int, gz: bool, problems: list[tuple[int, str]]
 ) -> Generator[FetchedPage, None, int | None]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import html
 import json
 import random
 import re
+import sys
 import threading
 import unicodedata
 from collections import Counter
@@ -120,6 +122,8 @@ class FixtureSite:
     """Requests per path, query stripped: ``/x/?utm_source=rss`` counts as ``/x/``."""
     targets: Counter[str] = field(default_factory=Counter)
     """Requests per request target, query included."""
+    not_modified: int = 0
+    """Requests answered 304 (their ``If-None-Match`` matched the page's ETag)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def route(self, target: str) -> Route | None:
@@ -699,7 +703,7 @@ def serve(site: FixtureSite, *, gzip_html: bool = False) -> Iterator[str]:
     links match the name the client used. ``gzip_html`` compresses HTML for clients that send
     ``Accept-Encoding: gzip``.
     """
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site, gzip_html))
+    server = _QuietServer(("127.0.0.1", 0), _handler(site, gzip_html))
     server.daemon_threads = True
     base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, name="newssite", daemon=True)
@@ -710,6 +714,14 @@ def serve(site: FixtureSite, *, gzip_html: bool = False) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Ignores clients that hang up mid-request (crash tests kill the crawler on purpose)."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _handler(site: FixtureSite, gzip_html: bool) -> type[BaseHTTPRequestHandler]:
@@ -738,6 +750,18 @@ def _handler(site: FixtureSite, gzip_html: bool) -> type[BaseHTTPRequestHandler]
             if gzip_html and "gzip" in encoding and route.headers[0][1].startswith("text/html"):
                 body = gzip.compress(body, mtime=0)
                 headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+            if route.status == 200:
+                # Conditional GET as common servers do it (strong ETag of the bytes sent).
+                etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                headers.append(("ETag", etag))
+                if self.headers.get("If-None-Match") == etag:
+                    with site.lock:
+                        site.not_modified += 1
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
             self.send_response(route.status)
             for name, value in headers:
                 self.send_header(name, value)

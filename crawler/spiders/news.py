@@ -31,6 +31,7 @@ from crawler.discovery import (
 from crawler.frontier import Frontier
 from crawler.items import FetchedPage, FetchFailure
 from crawler.sites import Site, load_sites, select_sites
+from crawler.state import CrawlState, RefetchPolicy, Validators, run_id_of, state_of
 from crawler.urls import canonicalize
 
 # Outlinks followed per listing page (Nutch caps at 100; reliability T9).
@@ -61,6 +62,13 @@ class NewsSpider(scrapy.Spider):
         self.scheduled: Counter[str] = Counter()
         self.now = datetime.now(UTC)
         self.frontier = Frontier(DEFAULT_FRONTIER_BATCH)
+        self.state: CrawlState | None = None
+        self.policy = RefetchPolicy()
+        # Validators of feeds, sitemaps and sections seen this run; stored at the end only for
+        # sites whose links were all fetched, so an interrupted run never hides a link behind
+        # a 304 next time.
+        self.fresh_validators: dict[str, list[tuple[str, Validators]]] = {}
+        self.unfinished: set[str] = set()  # sites that hit their page budget
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -72,6 +80,13 @@ class NewsSpider(scrapy.Spider):
         spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
         batch = crawler.settings.getint("NEWS_FRONTIER_BATCH", DEFAULT_FRONTIER_BATCH)
         spider.frontier = Frontier(batch)
+        if crawler.settings.getbool("NEWS_INCREMENTAL", True):
+            spider.state = state_of(crawler)
+        spider.policy = RefetchPolicy(
+            recheck_days=crawler.settings.getfloat("NEWS_RECHECK_DAYS", 2.0),
+            recheck_hours=crawler.settings.getfloat("NEWS_RECHECK_HOURS", 12.0),
+            max_attempts=crawler.settings.getint("NEWS_MAX_ATTEMPTS", 3),
+        )
         crawler.signals.connect(spider.release_links, signal=signals.scheduler_empty)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
@@ -107,6 +122,20 @@ class NewsSpider(scrapy.Spider):
         item = self._failure(site, redirects[0], reason, detail)
         deferred_from_coro(scraper.start_itemproc_async(item, response=None))
 
+    def closed(self, reason: str) -> None:
+        """Store validators and backfill marks of the sites this run worked through."""
+        if self.state is None or reason != "finished":
+            return
+        run_id = run_id_of(self.crawler)
+        now = datetime.now(UTC)
+        done = [
+            s for s in self.sites if s.id not in self.unfinished and not self.frontier.waiting(s.id)
+        ]
+        entries = [(url, s.id, v) for s in done for url, v in self.fresh_validators.get(s.id, [])]
+        self.state.save_validators(entries, now)
+        for site in done:
+            self.state.mark_site_completed(site.id, run_id, now)
+
     def spider_idle(self) -> None:
         """Keep the spider open while the frontier still holds links."""
         if self.release_links():
@@ -123,6 +152,13 @@ class NewsSpider(scrapy.Spider):
             for url in (site.url, *site.start_urls):
                 if self._take_budget(site):
                     yield self._listing_request(url, site)
+            if self.state is not None:
+                # Retries and re-checks: their feeds may answer 304 and never list them again.
+                for url in self.state.due(site.id, self.now, self.policy):
+                    if not self._take_budget(site):
+                        break
+                    self.frontier.add(site, Link(url=url, source="recheck"), 1)
+                    self.crawler.stats.inc_value(f"news/{site.id}/due")
 
     def parse_robots(self, response: Response, site: Site) -> Iterator[Request]:
         """Follow the ``Sitemap:`` lines of robots.txt."""
@@ -132,11 +168,17 @@ class NewsSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response, site: Site) -> Iterator[Any]:
         """Nested sitemaps and article links of a sitemap (index, news, gzip)."""
+        if self._not_modified(response, site):
+            return
         try:
             sitemap = parse_sitemap(response.body, response.url)
         except DiscoveryError as exc:
             yield self._failure(site, response.url, "bad_sitemap", str(exc), response.status)
             return
+        if sitemap.sitemaps:
+            # An index can stay byte-identical while the sitemaps it names change (no
+            # <lastmod>): fetch it every run, and let its children answer 304 instead.
+            self._drop_validators(site, response)
         for url in sitemap.sitemaps:
             yield self._request(url, site, self.parse_sitemap, "sitemap")
         for link in sitemap.links:
@@ -144,6 +186,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response, site: Site) -> Iterator[Any]:
         """Article links of an RSS/Atom feed, with their dates as hints."""
+        if self._not_modified(response, site):
+            return
         try:
             links = parse_feed(response.body, response.url)
         except DiscoveryError as exc:
@@ -154,6 +198,8 @@ class NewsSpider(scrapy.Spider):
 
     def parse_page(self, response: Response, site: Site, hints: dict[str, str]) -> Iterator[Any]:
         """Yield the page raw; when it is a listing, follow its article and archive links."""
+        if hints.get("page_kind") == "listing" and self._not_modified(response, site):
+            return  # a section unchanged since the last run: nothing new behind it
         text = response.text if response.status < 400 and _is_html(response) else ""
         kind = page_kind(response.url, text, site.is_article_url(response.url)) if text else ""
         if hints.get("page_kind") == "listing" or kind == "listing":
@@ -191,6 +237,8 @@ class NewsSpider(scrapy.Spider):
 
     def _follow(self, response: Response, site: Site) -> Iterator[Any]:
         seen: set[str] = set()
+        archive: list[str] = []
+        new = 0
         for anchor in response.css("a[href]")[: MAX_OUTLINKS * 5]:
             url = canonicalize(response.urljoin(anchor.attrib["href"]))
             if url in seen or not site.allows(url):
@@ -200,26 +248,40 @@ class NewsSpider(scrapy.Spider):
                 break
             anchor_text = " ".join(anchor.css("::text").getall()).strip()
             if is_archive_link(url, anchor_text):
-                if not self._take_budget(site):
-                    return
-                yield self._listing_request(url, site)
+                archive.append(url)
             elif site.is_article_url(url) is not False:
-                self._queue_article(Link(url=url, source="listing"), site, response)
+                new += self._queue_article(Link(url=url, source="listing"), site, response)
+        # Older archive pages list older articles: once a site's backfill is done, a page
+        # with nothing new ends the walk (the incremental crawl's main saving).
+        if not new and self.state is not None and self.state.site_completed(site.id):
+            self.crawler.stats.inc_value(f"news/{site.id}/skipped/archive_unchanged", len(archive))
+            return
+        for url in archive:
+            if not self._take_budget(site):
+                return
+            yield self._listing_request(url, site)
 
-    def _queue_article(self, link: Link, site: Site, found_on: Response) -> None:
-        """Put an article link into the frontier unless it is offsite, too old or over budget."""
+    def _queue_article(self, link: Link, site: Site, found_on: Response) -> bool:
+        """Put an article link into the frontier unless offsite, too old, known or over budget.
+
+        True when it was queued.
+        """
         url = canonicalize(link.url)
         if not site.allows(url):
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/offsite")
-            return
+            return False
         if not within_horizon(link.published, self.now, site.max_age_days):
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/too_old")
-            return
+            return False
+        if self.state is not None and not self.state.should_fetch(url, self.now, self.policy):
+            self.crawler.stats.inc_value(f"news/{site.id}/skipped/known")
+            return False
         if not self._take_budget(site):
-            return
+            return False
         # The depth its request would have had, had the page yielded it (DepthMiddleware).
         depth = found_on.meta.get("depth", 0) + 1
         self.frontier.add(site, replace(link, url=url), depth)
+        return True
 
     def _page_request(self, link: Link, site: Site, depth: int) -> Request:
         hints = {"source": link.source} if link.source else {}
@@ -238,6 +300,7 @@ class NewsSpider(scrapy.Spider):
         """Count one page request against the site's ``max_pages``; False once it is used up."""
         if site.max_pages is not None and self.scheduled[site.id] >= site.max_pages:
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/budget")
+            self.unfinished.add(site.id)
             return False
         self.scheduled[site.id] += 1
         return True
@@ -253,19 +316,51 @@ class NewsSpider(scrapy.Spider):
         kwargs: dict[str, Any] = {"site": site}
         if callback == self.parse_page:
             kwargs["hints"] = hints or {}
+        listing = kind in ("sitemap", "feed") or (hints or {}).get("page_kind") == "listing"
+        headers = self._conditional_headers(url) if listing else {}
         return Request(
             url,
             callback=callback,
             errback=self.failed,
             cb_kwargs=kwargs,
+            headers=headers,
             # Error pages reach parse_page and leave a row; 3xx stay with RedirectMiddleware
-            # (handle_httpstatus_all would switch redirects off).
+            # (handle_httpstatus_all would switch redirects off); 304 answers a conditional GET.
             meta={
                 "news_kind": kind,
-                "handle_httpstatus_list": _ERROR_STATUSES if kind == "page" else [],
+                "handle_httpstatus_list": (_ERROR_STATUSES if kind == "page" else [])
+                + ([304] if headers else []),
             },
             dont_filter=False,
         )
+
+    def _conditional_headers(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since from the validators a finished run stored."""
+        stored = self.state.validators(url) if self.state is not None else None
+        headers = {}
+        if stored and stored.etag:
+            headers["If-None-Match"] = stored.etag
+        if stored and stored.last_modified:
+            headers["If-Modified-Since"] = stored.last_modified
+        return headers
+
+    def _drop_validators(self, site: Site, response: Response) -> None:
+        asked = _asked_url(response)
+        entries = self.fresh_validators.get(site.id, [])
+        self.fresh_validators[site.id] = [(url, v) for url, v in entries if url != asked]
+
+    def _not_modified(self, response: Response, site: Site) -> bool:
+        """True for a 304 (counted); otherwise remember the response's validators."""
+        if response.status == 304:
+            self.crawler.stats.inc_value(f"news/{site.id}/not_modified")
+            return True
+        if self.state is not None and response.status == 200:
+            etag = _header(response, b"ETag")
+            modified = _header(response, b"Last-Modified")
+            if etag or modified:
+                entry = (_asked_url(response), Validators(etag, modified))
+                self.fresh_validators.setdefault(site.id, []).append(entry)
+        return False
 
     def _fetched(self, response: Response, site: Site, hints: dict[str, str]) -> FetchedPage:
         redirects = response.request.meta.get("redirect_urls", []) if response.request else []
@@ -293,6 +388,17 @@ def _pairs(headers: Any) -> tuple[tuple[str, str], ...]:
         for name, values in headers.items()
         for value in values
     )
+
+
+def _asked_url(response: Response) -> str:
+    """The URL the spider requested (before redirects): what validators are stored under."""
+    redirects = response.request.meta.get("redirect_urls") if response.request else None
+    return str(redirects[0]) if redirects else response.url
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _is_html(response: Response) -> bool:
