@@ -48,6 +48,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.addressguard.AddressGuardMiddleware": 40,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.FailClosedRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+    "crawler.breaker.HostBreakerMiddleware": 555,
     "crawler.middlewares.ContentTypeGateMiddleware": 560,
     "crawler.middlewares.StrictDecompressionMiddleware": 595,
     "crawler.redirects.OffsiteRedirectMiddleware": 610,
@@ -58,12 +61,22 @@ NEWS_ROBOTSTXT_MAX_BYTES = 512 * 1024
 NEWS_ROBOTSTXT_MAX_CRAWL_DELAY = 120.0
 NEWS_ALLOWED_CONTENT_TYPES = ["text/html", "application/xhtml+xml"]
 NEWS_CONTENT_TYPE_EXEMPT_KINDS = ["sitemap", "feed", "robots"]
+# retries (F11, F12): RETRY_TIMES above and Scrapy's RETRY_HTTP_CODES, spaced out exponentially
+NEWS_RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry; doubles with each retry…
+NEWS_RETRY_BACKOFF_MAX = 60.0  # …up to this
+NEWS_RETRY_BACKOFF_JITTER = 0.5  # fraction of each delay taken off at random
+NEWS_RETRY_AFTER_MAX = 120.0  # a longer Retry-After is not waited for: the URL is given up
+# circuit breaker (F10): after this many connection failures in a row a host is refused…
+NEWS_BREAKER_FAILURES = 5
+NEWS_BREAKER_COOLDOWN = 600.0  # …until one probe after this many seconds (0: for the run)
 
 # security: no remote code execution surfaces, no local-file or odd-scheme fetches
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 REFERRER_POLICY = "same-origin"
+# secrets (URL passwords, api_key=…, *_SECRET_* settings) never reach the logs (X8)
+EXTENSIONS = {"crawler.redact.RedactLogsExtension": -100}
 
 LOG_LEVEL = "INFO"
 
@@ -80,3 +93,12 @@ NEWS_FRONTIER_BATCH = 16  # article requests released per site whenever the sche
 NEWS_WORKERS = 0  # worker processes for clean(); 0 = one per core
 NEWS_CLEAN_TIMEOUT = 30.0  # seconds one page may take before its worker is killed
 NEWS_ALLOW_PRIVATE_ADDRESSES = False  # tests set True: their fixture sites live on 127.0.0.1
+
+# incremental crawling and crash safety (crawl state in <NEWS_DATA_DIR>/state/crawl.sqlite)
+NEWS_INCREMENTAL = True  # False: ignore what earlier runs fetched (a full re-crawl)
+NEWS_RECHECK_DAYS = 2.0  # articles this recent are fetched again to catch updates…
+NEWS_RECHECK_HOURS = 12.0  # …at most this often
+NEWS_MAX_ATTEMPTS = 3  # runs in a row a URL may fail (network, 5xx, 429) before it is given up
+NEWS_CHECKPOINT_PAGES = 2000  # rows are committed (and counted done) every this many pages…
+NEWS_CHECKPOINT_SECONDS = 300.0  # …or this often, so a kill loses at most this window
+NEWS_MAX_ERROR_RATIO = 0.5  # a site whose fetches fail more often than this fails the run
