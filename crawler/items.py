@@ -68,7 +68,9 @@ class FetchFailure:
     url: str
     reason: str
     """Reason code: robots_disallowed, robots_unavailable, offsite_redirect, address_refused,
-    redirect_limit, truncated, too_large, not_html, fetch_error."""
+    redirect_limit, redirect_loop, redirect_to_seen, truncated, too_large, not_html,
+    fetch_error, timeout, host_unavailable, http_5xx, http_429, http_<status>, bad_sitemap,
+    bad_feed."""
     detail: str
     fetched_at: datetime
     """When the attempt ended; timezone-aware UTC."""

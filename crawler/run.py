@@ -22,6 +22,7 @@ from scrapy.settings import Settings
 
 from crawler import settings as project_settings
 from crawler.jobs import close_timeout, job_lock, run_files, write_json_report
+from crawler.redact import install_redaction
 from crawler.sites import load_sites, select_sites
 from crawler.spiders.news import NewsSpider
 from crawler.state import new_run_id
@@ -190,6 +191,7 @@ def run_crawl(options: CrawlOptions, *, lock: bool = True) -> CrawlReport:
     run has it; ``lock=False`` when the caller holds it already), logs to
     ``<data>/logs/<run>.log`` and writes the JSON report next to it.
     """
+    install_redaction()  # before anything logs a URL or a setting (reliability X8)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     held = job_lock(options.data_dir, run_id) if lock else contextlib.nullcontext()

@@ -34,6 +34,8 @@ RETRYABLE_REASONS = frozenset(
         "truncated",
         "timeout",
         "worker_crashed",
+        "http_5xx",
+        "http_429",
     }
 )
 

@@ -15,6 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
@@ -30,6 +31,7 @@ from crawler.discovery import (
 )
 from crawler.frontier import Frontier
 from crawler.items import FetchedPage, FetchFailure
+from crawler.retry import status_outcome
 from crawler.sites import Site, load_sites, select_sites
 from crawler.state import CrawlState, RefetchPolicy, Validators, run_id_of, state_of
 from crawler.urls import canonicalize
@@ -215,8 +217,12 @@ class NewsSpider(scrapy.Spider):
         error = failure.value
         message = str(error)
         outcome = getattr(error, "outcome", None)  # set by our middlewares (robots, guard, …)
+        status = None
         if isinstance(outcome, str):
             reason = outcome
+        elif isinstance(error, HttpError):  # a sitemap, feed or robots.txt answered 4xx/5xx
+            status = error.response.status
+            reason = status_outcome(status)
         elif isinstance(error, IgnoreRequest):
             if "robots" in message.lower():
                 reason = "robots_disallowed"
@@ -233,7 +239,7 @@ class NewsSpider(scrapy.Spider):
         detail = f"{type(error).__name__}: {message}"
         if first != request.url:
             detail += f" (redirected to {request.url})"
-        yield self._failure(site, first, reason, detail)
+        yield self._failure(site, first, reason, detail, status)
 
     def _follow(self, response: Response, site: Site) -> Iterator[Any]:
         seen: set[str] = set()
