@@ -8,7 +8,9 @@ report per run, and a verdict from the finish reason, the error ratio and the co
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
+import sqlite3
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -26,6 +28,8 @@ from crawler.redact import install_redaction
 from crawler.sites import load_sites, select_sites
 from crawler.spiders.news import NewsSpider
 from crawler.state import new_run_id
+
+logger = logging.getLogger(__name__)
 
 GOOD_FINISH = frozenset({"finished", "closespider_timeout", "closespider_pagecount"})
 INTERRUPTED_FINISH = frozenset({"shutdown"})
@@ -217,10 +221,14 @@ def run_crawl(options: CrawlOptions, *, lock: bool = True) -> CrawlReport:
             report_file=str(files.report),
         )
         state = getattr(crawler, "news_state", None)
-        if state is not None:
-            state.finish_run(run_id, result.status, datetime.now(UTC))
-            state.close()
-        write_json_report(files.report, result.as_json())
+        try:
+            if state is not None:
+                state.finish_run(run_id, result.status, datetime.now(UTC))
+                state.close()
+            write_json_report(files.report, result.as_json())
+        except (OSError, sqlite3.Error) as exc:  # a full disk must not hide the verdict
+            logger.error("cannot record the end of run %s: %s", run_id, exc)
+            result.problems.append(f"cannot record the end of the run ({exc})")
     return result
 
 
@@ -245,6 +253,11 @@ def report(
         problems.append("nothing could be fetched (no network, or every site refused?)")
     if int(stats.get("log_count/ERROR", 0)) and not sum(s.pages for s in summaries):
         problems.append("errors were logged and no page was stored")
+    item_errors = int(stats.get("news/item_errors", 0))
+    if item_errors:
+        problems.append(
+            f"storing failed for {item_errors} page(s) (see the log); the next run recovers them"
+        )
     for s in summaries:
         judged = s.pages >= MIN_PAGES_FOR_RATIO or (s.pages and s.errors == s.pages)
         if judged and s.error_ratio > max_error_ratio:

@@ -287,8 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    except Exception:
+    except Exception as exc:
         logging.getLogger(__name__).exception("localnews %s failed", args.command)
+        # A crawl logs to its run's file; say it where cron and systemd look as well.
+        print(f"localnews {args.command}: crashed: {exc!r}", file=sys.stderr)
         return EXIT_CRASHED
     finally:
         signal.signal(signal.SIGTERM, previous)

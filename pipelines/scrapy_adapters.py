@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
@@ -80,6 +81,13 @@ class CleanAndStorePipeline:
         assert crawler.stats is not None
         rules_for = SiteRules(sites, data_dir)
         rules_for.load_all()
+        # A pipeline exception (disk full, say) loses that page's rows until recovery; Scrapy
+        # only logs it, so count it for the run's verdict (reliability O6).
+        crawler.signals.connect(
+            lambda **_: crawler.stats.inc_value("news/item_errors") if crawler.stats else None,
+            signal=signals.item_error,
+            weak=False,
+        )
         return cls(
             data_dir,
             rules_for,

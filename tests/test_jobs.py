@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import subprocess
 import time
@@ -123,3 +124,27 @@ def test_memory_limit_fails_the_run(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert "memusage_exceeded" in run.stdout
     assert run.report()["status"] == "failed"
+
+
+def test_storage_failure_fails_the_run_and_the_next_run_completes(tmp_path: Path) -> None:
+    """O6 and S4: the disk fills mid-crawl; the run exits 1, the next one completes the set."""
+    site = build_site(40, eval_dir=tmp_path)
+
+    def small_files() -> None:  # every file this crawl writes may hold at most 300 kB
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    with serve(site) as base_url:
+        sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp_path)
+        data = tmp_path / "data"
+        command = crawl_command(sites_file, data, "-s", "NEWS_WARC_MAX_BYTES=100000000")
+        full = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=small_files
+        )
+        assert full.returncode == 1, full.stdout + full.stderr[-2000:]
+        assert "storing failed" in full.stdout
+        assert not unreadable_parquet(data)
+        resumed = run_crawl(site, sites_file, data)
+    assert resumed.returncode == 0, resumed.stdout
+    rows = articles(data)
+    assert len(rows) == 40 == len({r["article_id"] for r in rows})
