@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from courlan import is_external, normalize_url
 from w3lib.url import canonicalize_url
 
-# Query parameters that identify a visitor or a campaign, never an article. courlan's
-# non-strict mode already drops utm_*/fbclid & co; session ids are our addition
-# (reliability T2). Strict mode is not used: it drops ids such as ?option=&id= (T10).
+# Query parameters that identify a visitor or a campaign, never an article (reliability T2,
+# T7). courlan's own query filter is not used: it searches for words such as "cid", "uid",
+# "eid", "ga" or "ref" anywhere in a name, so ?cid=1 and ?cid=2, or ?galerie=1 and
+# ?galerie=2, would become one article (T10); its strict mode drops ?option=&id= as well.
 _SESSION_PARAMS = frozenset({"sid", "jsessionid", "phpsessid", "sessionid", "session_id", "s_id"})
-_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "piwik_", "matomo_")
 _TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "ref_src"})
+# courlan's tracker families, anchored: a name starting with a campaign prefix, a click id,
+# or a name that is (or ends in "_" plus) a campaign word.
+_TRACKING = re.compile(
+    r"(?:utm|mc|pk|piwik|matomo|ga|gs|itm|mkt|ml|mtm|oly|vero|ads?)_"
+    r"|(?:dc|fbc|gc|twc|yc|ysc)lid|(?:click|gbra|msclk|igsh|partner|wbra)id"
+    r"|(?:.*_)?(?:aff|affi|affiliate|campaign|clid|ga|gl|kwd|keyword|medium|ref|referr?er"
+    r"|session|source|xtor)$"
+)
 
 
 def _is_noise(name: str) -> bool:
@@ -21,23 +30,68 @@ def _is_noise(name: str) -> bool:
     return (
         lowered in _SESSION_PARAMS
         or lowered in _TRACKING_PARAMS
-        or lowered.startswith(_TRACKING_PREFIXES)
+        or _TRACKING.match(lowered) is not None
     )
 
 
+def _unicode_host(netloc: str) -> str:
+    """``netloc`` with punycode labels decoded, as courlan does, but also when a port follows.
+
+    courlan decodes ``xn--`` labels only in a netloc without a port and strips a default
+    port afterwards, so ``http://a.xn--p1ai:80/`` and ``http://a.xn--p1ai/`` came out
+    different and a second pass changed the first.
+    """
+    userinfo, at, hostport = netloc.rpartition("@")
+    if hostport.startswith("["):  # an IPv6 literal
+        return netloc
+    host, colon, port = hostport.partition(":")
+    labels = ".".join(_unicode_label(label) for label in host.split("."))
+    return f"{userinfo}{at}{labels}{colon}{port}"
+
+
+def _unicode_label(label: str) -> str:
+    if not label.lower().startswith("xn--"):
+        return label
+    try:
+        return label.lower().encode("ascii").decode("idna")
+    except UnicodeError:
+        return label  # not valid punycode: kept as it is, as courlan keeps it
+
+
 def canonicalize(url: str) -> str:
-    """Normalise a URL for storage: lower-case host, no default port, fragment or tracking."""
+    """Normalise a URL for storage: lower-case host, no default port, fragment or tracking.
+
+    Idempotent. Raises ValueError (from ``urlsplit``) only for a string that is no URL at
+    all: an unbalanced ``[`` or a host that NFKC-normalises to contain ``/``, ``?`` or ``#``.
+    """
     raw = urlsplit(url.strip())
     # ;jsessionid=… path parameters must go before courlan percent-encodes the ';'
-    url = urlunsplit(raw._replace(path=raw.path.split(";", 1)[0], fragment=""))
+    url = urlunsplit(
+        raw._replace(
+            netloc=_unicode_host(raw.netloc), path=raw.path.split(";", 1)[0], query="", fragment=""
+        )
+    )
     try:
         normalized = normalize_url(url, strict=False)
     except ValueError:
         normalized = url
     parts = urlsplit(normalized)
-    path = parts.path
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_noise(k)]
-    return urlunsplit((parts.scheme, parts.netloc, path or "/", urlencode(query), ""))
+    # Sorted by name, values of one name in page order, blank values dropped: as courlan did.
+    query = sorted(
+        ((k, v) for k, v in parse_qsl(raw.query) if not _is_noise(k)), key=lambda kv: kv[0]
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(query), ""))
+
+
+def is_path_trap(url: str, max_repeats: int = 2) -> bool:
+    """True when a path segment repeats more than ``max_repeats`` times (reliability T3).
+
+    Relative links such as ``href="rubrik/"`` on ``/rubrik/`` grow a path without end; Nutch
+    refuses such URLs by a repeated-segment rule. Dates repeat a segment at most twice
+    (``/2024/12/12/``), so the default keeps them.
+    """
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return any(segments.count(s) > max_repeats for s in set(segments))
 
 
 def url_key(url: str) -> str:

@@ -55,6 +55,12 @@ _CHAOS_TOLERANCE = 0.05
 _MIN_EVIDENCE_BYTES = 16
 # C1 control characters never appear in real text: a guess that produces them is wrong.
 _C1_CONTROLS = re.compile("[\x80-\x9f]")
+# Python's own text codecs that are not charsets (docs: "Python Specific Encodings"): a page
+# declaring one must not get backslash escapes or punycode interpreted, nor crash the decoder
+# ("undefined" raises UnicodeError on every byte).
+_NOT_CHARSETS = frozenset(
+    {"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape", "mbcs", "oem"}
+)
 
 
 class DecodeError(ValueError):
@@ -94,17 +100,17 @@ def decode_html(body: bytes, content_type: str | None) -> DecodedText:
         return _checked(body.decode("utf-8"), "utf-8", declared)
     except UnicodeDecodeError:
         pass
-    if declared is not None and declared != "utf-8":
+    if declared is not None and declared != "utf-8" and declared not in _NOT_CHARSETS:
         try:
             return _checked(body.decode(declared), declared, declared)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             pass
     guess = _guess_charset(body)
     if guess is not None:
         name = resolve_encoding(guess) or guess
         try:
             return _checked(body.decode(name), name, declared)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             pass
     return _checked(body.decode("cp1252", errors="replace"), "cp1252", declared)
 

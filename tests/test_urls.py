@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.urls import article_id, canonicalize, trusted_canonical
+from crawler.urls import article_id, canonicalize, is_path_trap, trusted_canonical
 
 BASE = "https://www.xtranews.de/2024/05/03/gruene-fordern/"
 
@@ -54,3 +55,18 @@ def test_canonicalize_is_idempotent_and_strips_tracking(keys: list[str], value: 
     assert "utm_" not in once and "fbclid" not in once and "sid=" not in once
     if "id" in keys:
         assert f"id={value}" in once
+
+
+@pytest.mark.parametrize(
+    ("url", "trap"),
+    [
+        ("https://example.de/grow/rubrik/rubrik/", False),
+        ("https://example.de/grow/rubrik/rubrik/rubrik/", True),
+        ("https://example.de/a/b/a/c/a/", True),
+        ("https://example.de/2024/12/12/ratssitzung/", False),
+        ("https://example.de/", False),
+    ],
+)
+def test_a_segment_repeated_three_times_is_a_path_trap(url: str, trap: bool) -> None:
+    """Reliability T3: growing relative paths are refused once one segment comes a third time."""
+    assert is_path_trap(url) is trap

@@ -34,7 +34,7 @@ from crawler.items import FetchedPage, FetchFailure
 from crawler.retry import status_outcome
 from crawler.sites import Site, load_sites, select_sites
 from crawler.state import CrawlState, RefetchPolicy, Validators, run_id_of, state_of
-from crawler.urls import canonicalize
+from crawler.urls import canonicalize, is_path_trap
 
 # Outlinks followed per listing page (Nutch caps at 100; reliability T9).
 MAX_OUTLINKS = 200
@@ -66,6 +66,7 @@ class NewsSpider(scrapy.Spider):
         self.frontier = Frontier(DEFAULT_FRONTIER_BATCH)
         self.state: CrawlState | None = None
         self.policy = RefetchPolicy()
+        self.depth_limit = 0  # DEPTH_LIMIT, applied to listing links that enter the frontier
         # Validators of feeds, sitemaps and sections seen this run; stored at the end only for
         # sites whose links were all fetched, so an interrupted run never hides a link behind
         # a 304 next time.
@@ -82,6 +83,7 @@ class NewsSpider(scrapy.Spider):
         spider.allowed_domains = sorted({d for s in spider.sites for d in s.allowed_domains})
         batch = crawler.settings.getint("NEWS_FRONTIER_BATCH", DEFAULT_FRONTIER_BATCH)
         spider.frontier = Frontier(batch)
+        spider.depth_limit = crawler.settings.getint("DEPTH_LIMIT", 0)
         if crawler.settings.getbool("NEWS_INCREMENTAL", True):
             spider.state = state_of(crawler)
         spider.policy = RefetchPolicy(
@@ -249,6 +251,9 @@ class NewsSpider(scrapy.Spider):
             url = canonicalize(response.urljoin(anchor.attrib["href"]))
             if url in seen or not site.allows(url):
                 continue
+            if is_path_trap(url):
+                self.crawler.stats.inc_value(f"news/{site.id}/skipped/path_trap")
+                continue
             seen.add(url)
             if len(seen) > MAX_OUTLINKS:
                 break
@@ -282,10 +287,17 @@ class NewsSpider(scrapy.Spider):
         if self.state is not None and not self.state.should_fetch(url, self.now, self.policy):
             self.crawler.stats.inc_value(f"news/{site.id}/skipped/known")
             return False
+        # The depth its request would have had, had the page yielded it. Frontier requests
+        # reach the engine directly, past DepthMiddleware, so a listing's links are checked
+        # here; otherwise a page linking "next month" that looks like an article would walk
+        # a calendar without end (reliability T1). Sitemap and feed links are exempt: the
+        # depth of nested sitemap indexes says nothing about a trap.
+        depth = found_on.meta.get("depth", 0) + 1
+        if link.source == "listing" and self.depth_limit and depth > self.depth_limit:
+            self.crawler.stats.inc_value(f"news/{site.id}/skipped/depth")
+            return False
         if not self._take_budget(site):
             return False
-        # The depth its request would have had, had the page yielded it (DepthMiddleware).
-        depth = found_on.meta.get("depth", 0) + 1
         self.frontier.add(site, replace(link, url=url), depth)
         return True
 
