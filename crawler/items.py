@@ -69,8 +69,8 @@ class FetchFailure:
     reason: str
     """Reason code: robots_disallowed, robots_unavailable, offsite_redirect, address_refused,
     redirect_limit, redirect_loop, redirect_to_seen, truncated, too_large, not_html,
-    fetch_error, timeout, host_unavailable, http_5xx, http_429, http_<status>, bad_sitemap,
-    bad_feed."""
+    fetch_error, timeout, host_unavailable, http_5xx, http_429, gone (404, 410),
+    http_<status>, bad_sitemap, bad_feed."""
     detail: str
     fetched_at: datetime
     """When the attempt ended; timezone-aware UTC."""

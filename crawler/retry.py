@@ -103,6 +103,8 @@ def status_outcome(status: int) -> str:
         return "http_429"
     if status == 408:
         return "timeout"
+    if status in NEVER_RETRIED:
+        return "gone"
     return "http_5xx" if status >= 500 else f"http_{status}"
 
 

@@ -12,7 +12,7 @@ from lxml import html
 
 from crawler.items import FetchedPage
 from crawler.urls import article_id, trusted_canonical
-from pipelines import boilerplate, metadata, pagetype, titles
+from pipelines import boilerplate, metadata, pagetype, quality, titles
 from pipelines.body import BodyInputs, assemble_body
 from pipelines.container import SHORT_TEXT, container_text
 from pipelines.dates import DateFinding, DateInputs, find_dates
@@ -76,6 +76,8 @@ def _date_params(page: FetchedPage) -> dict[str, Any]:
 
 def _precheck(page: FetchedPage, rules: CleaningRules) -> Rejection | None:
     """Reject by status, size and type before spending any parsing work."""
+    if page.status in (404, 410):
+        return Rejection(Reason.GONE, f"HTTP status {page.status}")
     if page.status >= 300 or page.status < 200:
         return Rejection(Reason.HTTP_ERROR, f"HTTP status {page.status}")
     if len(page.body) > rules.max_bytes:
@@ -101,6 +103,10 @@ def _reject(reason: Reason, detail: str, decoded: DecodedText) -> Rejection:
 
 def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> Article | Rejection:
     tree = parse_html(decoded.text)
+    # trafilatura is cubic in the depth of nested <table> and <article> (P10): refuse deep
+    # pages here, in one cheap walk, instead of waiting for the worker's timeout.
+    if quality.too_deep(tree):
+        return _reject(Reason.TOO_DEEP, f"elements nest deeper than {quality.MAX_DEPTH}", decoded)
     signals = read_signals(tree, decoded.text, page.final_url)
     haystack = boilerplate.Haystack(tree, decoded.text)
     packs = boilerplate.matching_packs(haystack, rules.packs)
@@ -189,6 +195,7 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         word_count=words,
         paywalled=paywalled,
         content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        quality_flags=_quality_flags(decoded.text, title, text),
         raw_sha256=page.sha256,
         warc_file=page.warc_file,
         warc_offset=page.warc_offset,
@@ -198,6 +205,17 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
         cleaner_version=cleaner_version(),
         config_hash=config_hash(rules),
     )
+
+
+def _quality_flags(document: str, title: str | None, text: str) -> list[str]:
+    """Mojibake is looked for in what the row keeps (scripts and attributes of a page often
+    hold stray mis-decoded strings); truncation in the whole document."""
+    flags = []
+    if quality.mojibake(f"{title or ''}\n{text}"):
+        flags.append(quality.MOJIBAKE)
+    if quality.truncated(document):
+        flags.append(quality.TRUNCATED)
+    return flags
 
 
 def _descriptions(page: PageSignals, extracted: str | None) -> tuple[str, ...]:

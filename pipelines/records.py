@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Bumped when a column is added; columns are only ever added, as nullable."""
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -25,6 +25,8 @@ class Reason(StrEnum):
     TIMEOUT = "timeout"
     BAD_ENCODING = "bad_encoding"
     HTTP_ERROR = "http_error"
+    GONE = "gone"
+    """HTTP 404 or 410: the page does not exist (any more); never fetched again (F13)."""
     EXTRACT_ERROR = "extract_error"
     INVALID_RECORD = "invalid_record"
     WORKER_CRASHED = "worker_crashed"
@@ -71,6 +73,7 @@ class Article:
     word_count: int
     paywalled: bool | None
     content_sha256: str
+    quality_flags: list[str] | None
     raw_sha256: str
     warc_file: str | None
     warc_offset: int | None
@@ -175,6 +178,7 @@ ARTICLE_SCHEMA = _schema(
         _field("word_count", pa.int32(), "Number of word tokens in text.", nullable=False),
         _field("paywalled", pa.bool_(), "True when text is only the free teaser of a paid article; null in rows written before schema 2."),
         _field("content_sha256", pa.string(), "Hex SHA-256 of text: changes exactly when the cleaned text changes.", nullable=False),
+        _field("quality_flags", pa.list_(pa.string()), "Doubts about the text, in this order: 'mojibake' (UTF-8 already mis-decoded in the source, e.g. 'StraÃŸe'), 'truncated' (the HTML document is cut off); empty when none; null in rows written before schema 3."),
         *_provenance_fields(has_payload=True),
     ],
 )
@@ -189,6 +193,8 @@ class Rejection:
     detail: str = ""
     charset_declared: str | None = None
     charset_used: str | None = None
+    article_id: str | None = None
+    """The stored article this page is a copy of (``duplicate``, ``unchanged``); else None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,9 +230,9 @@ PAGE_SCHEMA = _schema(
         _field("site", pa.string(), "Site id.", nullable=False, repeats=True),
         _field("status", pa.int32(), "HTTP status of the final response; null when no response arrived."),
         _field("outcome", pa.string(), "'article' (an article row was written), 'rejected' (fetched, not an article) or 'failed' (no usable response).", nullable=False, repeats=True),
-        _field("reason", pa.string(), "Reason code when rejected (not_html, empty_body, not_article, listing, tag_page, consent_wall, js_shell, soft_404, too_large, too_deep, timeout, bad_encoding, http_error, ...); for articles null, or paywall_stub when only the free teaser was delivered.", repeats=True),
+        _field("reason", pa.string(), "Reason code when rejected (not_html, empty_body, not_article, listing, tag_page, consent_wall, js_shell, soft_404, too_large, too_deep, timeout, bad_encoding, http_error, gone, ...); for articles null, or paywall_stub when only the free teaser was delivered.", repeats=True),
         _field("detail", pa.string(), "Human-readable detail for the reason; null when none."),
-        _field("article_id", pa.string(), "article_id of the article row written from this page; null when rejected."),
+        _field("article_id", pa.string(), "article_id of the article row written from this page, or of the stored article it repeats (reason duplicate or unchanged); null otherwise."),
         _field("content_type", pa.string(), "Content-Type header of the response.", repeats=True),
         _field("content_length", pa.int64(), "Size of the raw payload in bytes.", nullable=False),
         *_provenance_fields(has_payload=False),

@@ -49,6 +49,7 @@ def make_article(**overrides: Any) -> Article:
         "word_count": len(text.split()) if isinstance(text, str) else 0,
         "paywalled": False,
         "content_sha256": _sha(text),
+        "quality_flags": [],
         "raw_sha256": _sha(f"<html>{text}"),
         "warc_file": "crawl-20261125-00000.warc.gz",
         "warc_offset": 0,

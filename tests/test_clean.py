@@ -150,8 +150,10 @@ def test_tracking_parameters_do_not_change_the_article_id(rules: CleaningRules) 
             b"<html><body><p>Seite nicht gefunden</p></body></html>",
             "text/html",
             404,
-            Reason.HTTP_ERROR,
+            Reason.GONE,
         ),
+        (b"<html><body><p>Entfernt</p></body></html>", "text/html", 410, Reason.GONE),
+        (b"<html><body><p>Verboten</p></body></html>", "text/html", 403, Reason.HTTP_ERROR),
         (
             b"<html><body><nav><a href='/'>Start</a></nav></body></html>",
             "text/html",

@@ -204,7 +204,8 @@ class Probe(Spider):
         for spec in cfg["requests"]:
             meta = {"tag": spec["tag"], **spec.get("meta", {})}
             yield Request(spec["url"], meta=meta, callback=self.ok, errback=self.failed,
-                          priority=spec.get("priority", 0), dont_filter=True)
+                          priority=spec.get("priority", 0), headers=spec.get("headers"),
+                          dont_filter=True)
 
     def ok(self, response):
         results[response.meta["tag"]] = {

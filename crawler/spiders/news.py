@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
@@ -222,6 +222,8 @@ class NewsSpider(scrapy.Spider):
         status = None
         if isinstance(outcome, str):
             reason = outcome
+        elif _over_max_size(error):
+            reason = "too_large"
         elif isinstance(error, HttpError):  # a sitemap, feed or robots.txt answered 4xx/5xx
             status = error.response.status
             reason = status_outcome(status)
@@ -398,6 +400,19 @@ class NewsSpider(scrapy.Spider):
         self, site: Site, url: str, reason: str, detail: str, status: int | None = None
     ) -> FetchFailure:
         return FetchFailure(site.id, url, reason, detail, datetime.now(UTC), status)
+
+
+def _over_max_size(error: BaseException | None) -> bool:
+    """True when Scrapy gave up a download at DOWNLOAD_MAXSIZE (F1–F4).
+
+    Scrapy cancels a download only for its size: before the body when Content-Length is
+    over the max, or once the received bytes pass it (a timeout's cancel becomes a
+    DownloadTimeoutError). A compression bomb is refused while decompressing, as an
+    IgnoreRequest that names the setting.
+    """
+    if isinstance(error, DownloadCancelledError):
+        return True
+    return isinstance(error, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(error)
 
 
 def _pairs(headers: Any) -> tuple[tuple[str, str], ...]:
