@@ -45,7 +45,15 @@ def measure(n_articles: int, work: Path, synthetic: bool) -> tuple[int, TreeRun,
         sites_file = NewsSiteFixture(base_url, site).sites_toml(work)
         data = work / f"crawl-{n_articles}"
         crawl = run_measured(
-            _cli("crawl", "--sites-file", str(sites_file), "--data-dir", str(data), *FAST)
+            _cli(
+                "crawl",
+                "--no-compact",
+                "--sites-file",
+                str(sites_file),
+                "--data-dir",
+                str(data),
+                *FAST,
+            )
         )
     if crawl.returncode != 0:
         raise SystemExit(f"localnews crawl failed with status {crawl.returncode}")

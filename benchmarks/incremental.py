@@ -34,7 +34,7 @@ def _crawl(site: FixtureSite, sites_file: Path, data: Path) -> tuple[int, int, f
     started = time.monotonic()
     command = [
         sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file),
-        "--data-dir", str(data), "--no-learn", *FAST,
+        "--data-dir", str(data), "--no-learn", "--no-compact", *FAST,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True)
     seconds = time.monotonic() - started

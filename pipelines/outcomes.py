@@ -38,7 +38,7 @@ def page_outcome(
         outcome="article" if is_article else "rejected",
         reason=reason,
         detail=None if isinstance(result, Article) else _safe(result.detail or None),
-        article_id=result.article_id if isinstance(result, Article) else None,
+        article_id=result.article_id,
         content_type=_safe(page.header("Content-Type")),
         content_length=len(page.body),
         charset_declared=result.charset_declared,

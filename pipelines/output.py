@@ -104,12 +104,14 @@ class DatasetOutput:
                 "same text as the stored version",
                 article.charset_declared,
                 article.charset_used,
+                article.article_id,
             )
         return Rejection(
             Reason.DUPLICATE,
             f"same text as {known[1]} (article {article.article_id})",
             article.charset_declared,
             article.charset_used,
+            article.article_id,
         )
 
     def forget_written(self) -> None:

@@ -23,7 +23,14 @@ import pyarrow.parquet as pq
 from pipelines.layout import Partitioner, partition_dir
 from pipelines.validate import RecordError, check_schema_supported, to_row
 
-__all__ = ["DatasetWriter", "RecordError", "clean_staging", "dictionary_columns", "to_row"]
+__all__ = [
+    "DatasetWriter",
+    "RecordError",
+    "clean_staging",
+    "dictionary_columns",
+    "replace_file",
+    "to_row",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -390,6 +397,38 @@ def clean_staging(staging_dir: Path, *, max_age: float = STAGING_MAX_AGE_SECONDS
         removed.append(path)
         logger.warning("removed staging file %s of a dead writer", path)
     return removed
+
+
+def replace_file(
+    table: pa.Table, target: Path, staging_dir: Path, *, row_group_rows: int = 20_000
+) -> None:
+    """Write ``table`` to ``target`` atomically: staged, fsynced, then renamed over any old file.
+
+    A reader opening ``target`` meanwhile gets the old file or the new one, whole; the
+    staging name and lock let ``clean_staging`` remove what a killed writer left.
+    """
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    path = staging_dir / f"stage-{os.getpid()}-{secrets.token_hex(4)}-0.parquet"
+    with path.open("xb") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            pq.write_table(
+                table,
+                file,
+                row_group_size=row_group_rows,
+                compression="zstd",
+                compression_level=3,
+                write_statistics=True,
+                use_dictionary=dictionary_columns(table.schema),
+            )
+            file.flush()
+            os.fsync(file.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
 
 def approx_bytes(values: tuple[Any, ...]) -> int:

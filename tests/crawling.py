@@ -28,16 +28,18 @@ FAST = [
 """Politeness off and private addresses allowed: the fixture sites live on 127.0.0.1."""
 
 
-def crawl_command(sites_file: Path, data: Path, *extra: str) -> list[str]:
+def crawl_command(sites_file: Path, data: Path, *extra: str, compact: bool = False) -> list[str]:
     """The ``localnews crawl`` command line for a fixture site, without learning.
 
+    Without compaction unless ``compact``: most tests read the log (articles/, pages/).
     ``extra`` comes last, so its ``-s`` values win; with ``--time-budget`` in it, the
     budget replaces FAST's ``CLOSESPIDER_TIMEOUT``.
     """
     fast = FAST[:-2] if "--time-budget" in extra else FAST
     return [
         sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file),
-        "--data-dir", str(data), "--no-learn", *fast, *extra,
+        "--data-dir", str(data), "--no-learn", *([] if compact else ["--no-compact"]),
+        *fast, *extra,
     ]  # fmt: skip
 
 
@@ -57,11 +59,13 @@ class Run:
         return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def run_crawl(site: FixtureSite, sites_file: Path, data: Path, *extra: str) -> Run:
+def run_crawl(
+    site: FixtureSite, sites_file: Path, data: Path, *extra: str, compact: bool = False
+) -> Run:
     """Crawl once and count the requests the fixture site answered during the run."""
     before = Counter(site.requests)
     result = subprocess.run(
-        crawl_command(sites_file, data, *extra),
+        crawl_command(sites_file, data, *extra, compact=compact),
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     during = Counter(site.requests)

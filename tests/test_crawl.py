@@ -62,7 +62,15 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
         extra = ", ".join(f'"{base_url}{path}"' for path in ("/weg/", "/umzug/", "/kreis-a/"))
         sites_file.write_text(text.replace("start_urls = [", f"start_urls = [{extra}, "))
         data = tmp / "data"
-        command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
+        command = [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "crawl",
+            "--no-compact",
+            "--sites-file",
+            str(sites_file),
+        ]
         # small frontier batches: the links of each sitemap and feed are released many times
         result = subprocess.run(
             [*command, "--data-dir", str(data), *FAST, "-s", "NEWS_FRONTIER_BATCH=3"],
@@ -108,7 +116,7 @@ def test_non_articles_are_recorded_with_reasons(crawl: CrawlRun) -> None:
         assert crawl.site.requests[path] == 0
         assert by_path[path].reason == "robots_disallowed"
     for path in crawl.site.manifest.dead_paths:
-        assert by_path[path].reason == "http_error"
+        assert by_path[path].reason == "gone"
     for path, _ in crawl.site.manifest.non_html:
         assert by_path[path].reason == "not_html"
     assert by_path["/weg/"].outcome == "failed" and by_path["/weg/"].reason == "offsite_redirect"
@@ -155,7 +163,15 @@ def test_page_budget_bounds_the_pages_a_run_requests(tmp_path: Path) -> None:
         sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp_path)
         text = sites_file.read_text(encoding="utf-8") + "[site.politeness]\nmax_pages = 12\n"
         sites_file.write_text(text, encoding="utf-8")
-        command = [sys.executable, "-m", "pipelines.cli", "crawl", "--sites-file", str(sites_file)]
+        command = [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "crawl",
+            "--no-compact",
+            "--sites-file",
+            str(sites_file),
+        ]
         result = subprocess.run(
             [*command, "--data-dir", str(tmp_path / "data"), *FAST],
             cwd=ROOT, capture_output=True, text=True, timeout=300,

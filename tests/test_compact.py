@@ -1,0 +1,222 @@
+"""Compaction: the log folded into corpus/ with versions, clusters, stable partitions (issue 6)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow.compute as pc
+
+from pipelines.cli import main
+from pipelines.compact import compact
+from pipelines.corpus import corpus_root, read_current, read_history, read_pages
+from tests.crawling import run_crawl
+from tests.logrows import fetch, sighting, write_log
+from tests.newssite import NewsSiteFixture, build_site, serve
+from tests.pages import GERMAN_PARAGRAPHS
+
+T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+STORY = "\n\n".join(
+    [
+        *GERMAN_PARAGRAPHS,
+        "Die Arbeiten sollen im Frühjahr beginnen und bis zum Herbst dauern, "
+        "teilte die Stadtverwaltung am Mittwoch auf Anfrage mit.",
+    ]
+)  # long enough (over 80 words) for near-duplicate matching
+OTHER = (
+    "Der Stadtrat hat am Dienstagabend den Haushalt für das kommende Jahr beschlossen.\n\n"
+    "Die Opposition kritisierte die geplanten Kürzungen bei den Bibliotheken und Bädern.\n\n"
+    "Der Kämmerer rechnet mit einem Defizit von zwölf Millionen Euro im nächsten Jahr."
+)
+
+
+URL_A = "https://www.example-lokal.de/2026/11/20/radwege/"
+URL_B = "https://www.example-lokal.de/2026/11/20/haushalt/"
+
+
+def test_first_compaction_moves_the_log_into_the_corpus(tmp_path: Path) -> None:
+    a, page_a = fetch(URL_A, STORY, T0)
+    b, page_b = fetch(URL_B, OTHER, T0 + timedelta(minutes=5))
+    write_log(tmp_path, "crawl-r1-00000", [a, b], [page_a, page_b])
+    report = compact(tmp_path)
+    assert (report.new_articles, report.new_versions, report.articles_total) == (2, 0, 2)
+    current = read_current(tmp_path).to_pylist()
+    assert sorted(r["article_id"] for r in current) == sorted([a.article_id, b.article_id])
+    assert all(r["version"] == 1 and r["is_current"] for r in current)
+    assert all(r["first_seen"] == r["last_seen"] == r["fetched_at"] for r in current)
+    assert all(r["site"] == "example" and r["year"] == 2026 for r in current)
+    assert read_history(tmp_path).num_rows == 2 and read_pages(tmp_path).num_rows == 2
+    assert not list((tmp_path / "articles").rglob("*.parquet"))  # the log is consumed
+    assert not list((tmp_path / "pages").rglob("*.parquet"))
+    files = sorted(p.relative_to(corpus_root(tmp_path)) for p in corpus_root(tmp_path).rglob("*"))
+    assert Path("current/site=example/year=2026/part-0.parquet") in files
+
+
+def test_compaction_is_idempotent_and_repeatable_after_a_crash(tmp_path: Path) -> None:
+    a, page_a = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-r1-00000", [a], [page_a])
+    saved = tmp_path.parent / "saved-log"
+    shutil.copytree(tmp_path, saved)
+    compact(tmp_path)
+    before = read_current(tmp_path).to_pylist()
+    assert "nothing to do" in compact(tmp_path).render()
+    # A compaction killed after writing the corpus but before deleting the log: run again.
+    for name in ("articles", "pages"):
+        shutil.copytree(saved / name, tmp_path / name, dirs_exist_ok=True)
+    compact(tmp_path)
+    assert read_current(tmp_path).to_pylist() == before
+    assert read_history(tmp_path).num_rows == 1 and read_pages(tmp_path).num_rows == 1
+
+
+def test_a_changed_text_is_a_new_version_and_the_old_one_stays_in_history(
+    tmp_path: Path,
+) -> None:
+    a1, page1 = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-r1-00000", [a1], [page1])
+    compact(tmp_path)
+    # Run 2: a re-check finds it unchanged; run 3: its text was changed.
+    write_log(tmp_path, "crawl-r2-00000", [], [sighting(a1, T0 + timedelta(hours=6))])
+    compact(tmp_path)
+    changed = STORY + "\n\nNachtrag: Die Sitzung wurde auf Donnerstag verschoben."
+    a2, page2 = fetch(URL_A, changed, T0 + timedelta(hours=12))
+    write_log(tmp_path, "crawl-r3-00000", [a2], [page2])
+    report = compact(tmp_path)
+    assert (report.new_articles, report.new_versions) == (0, 1)
+    history = sorted(read_history(tmp_path).to_pylist(), key=lambda r: r["version"])
+    assert [(r["version"], r["is_current"]) for r in history] == [(1, False), (2, True)]
+    assert history[0]["last_seen"] == T0 + timedelta(hours=6)  # the unchanged re-check
+    assert history[1]["first_seen"] == history[1]["last_seen"] == T0 + timedelta(hours=12)
+    assert history[1]["text"] == changed
+    assert history[0]["cluster_id"] == history[1]["cluster_id"] == a1.article_id
+    (current,) = read_current(tmp_path).to_pylist()
+    assert (current["version"], current["text"]) == (2, changed)
+    assert read_pages(tmp_path).num_rows == 3
+
+
+def test_a_reclean_replaces_the_row_of_the_same_fetch(tmp_path: Path) -> None:
+    a, page = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-r1-00000", [a], [page])
+    compact(tmp_path)
+    better = STORY + "\n\nEin Absatz, den der alte Code verlor."
+    recleaned, repage = fetch(URL_A, better, T0, cleaner_version="newer")
+    write_log(tmp_path, "reclean-x", [recleaned], [repage])
+    compact(tmp_path)
+    (row,) = read_history(tmp_path).to_pylist()
+    assert (row["version"], row["text"], row["cleaner_version"]) == (1, better, "newer")
+    assert read_pages(tmp_path).num_rows == 1  # the re-clean's page row replaced the crawl's
+
+
+def test_an_article_never_moves_to_another_partition(tmp_path: Path) -> None:
+    a1, page1 = fetch(URL_A, STORY, T0, published=datetime(2025, 12, 31, 22, tzinfo=UTC))
+    write_log(tmp_path, "crawl-r1-00000", [a1], [page1])
+    compact(tmp_path)
+    a2, page2 = fetch(URL_A, OTHER, T0 + timedelta(days=1), published=T0)
+    write_log(tmp_path, "crawl-r2-00000", [a2], [page2])
+    compact(tmp_path)
+    years = {r["year"] for r in read_history(tmp_path).to_pylist()}
+    assert years == {2025}
+    assert not (corpus_root(tmp_path) / "current" / "site=example" / "year=2026").exists()
+
+
+def test_syndicated_copies_share_a_cluster_and_other_texts_do_not(tmp_path: Path) -> None:
+    original, p1 = fetch(URL_A, STORY, T0, agency="dpa")
+    copy_text = "DUISBURG (dpa) – " + STORY + " (dpa)"  # the reprint adds dateline and credit
+    copy, p2 = fetch(
+        "https://www.andere-zeitung.de/region/radwege/", copy_text, T0 + timedelta(hours=1),
+        site="andere", agency="dpa",
+    )  # fmt: skip
+    other, p3 = fetch(URL_B, OTHER, T0 + timedelta(hours=2))
+    write_log(tmp_path, "crawl-r1-00000", [copy, other], [p2, p3])
+    write_log(tmp_path, "crawl-r0-00000", [original], [p1])
+    compact(tmp_path)
+    clusters = {r["article_id"]: r["cluster_id"] for r in read_current(tmp_path).to_pylist()}
+    assert clusters[copy.article_id] == clusters[original.article_id] == original.article_id
+    assert clusters[other.article_id] == other.article_id
+    # A later copy joins the cluster of the earliest article, across compactions.
+    late, p4 = fetch("https://www.dritte.de/radwege/", STORY, T0 + timedelta(days=1), site="dritte")
+    write_log(tmp_path, "crawl-r2-00000", [late], [p4])
+    compact(tmp_path)
+    clusters = {r["article_id"]: r["cluster_id"] for r in read_current(tmp_path).to_pylist()}
+    assert clusters[late.article_id] == original.article_id
+
+
+def test_files_of_runs_awaiting_recovery_stay_in_the_log(tmp_path: Path) -> None:
+    a, page = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-killed-00000", [a], [page])
+    report = compact(tmp_path, skip_runs={"killed"})
+    assert report.skipped_files == 2 and report.articles_total == 0
+    assert len(list((tmp_path / "articles").rglob("*.parquet"))) == 1
+
+
+def test_readers_never_see_missing_or_doubled_rows_during_compaction(tmp_path: Path) -> None:
+    """S3: DuckDB reads corpus/current in a loop while compactions add and change articles."""
+    glob = str(corpus_root(tmp_path) / "current" / "*" / "*" / "*.parquet")
+    a, page = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-r0-00000", [a], [page])
+    compact(tmp_path)
+    stop = threading.Event()
+    seen: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        connection = duckdb.connect()
+        while not stop.is_set():
+            try:
+                rows, ids = connection.execute(
+                    f"SELECT count(*), count(DISTINCT article_id) FROM read_parquet('{glob}', "
+                    "hive_partitioning = true, union_by_name = true)"
+                ).fetchone()  # type: ignore[misc]
+                seen.append((rows, ids))
+            except BaseException as exc:  # any failure is the finding
+                errors.append(exc)
+                return
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for run in range(1, 16):
+            when = T0 + timedelta(hours=run)
+            rows = [fetch(f"https://www.example-lokal.de/n/{run}/{i}/", f"{OTHER} {run} {i}", when,
+                          site=f"s{i % 3}") for i in range(4)]  # fmt: skip
+            changed = fetch(URL_A, f"{STORY}\n\nStand {run}.", when)
+            rows.append(changed)
+            write_log(tmp_path, f"crawl-r{run}-00000", [r[0] for r in rows], [r[1] for r in rows])
+            compact(tmp_path)
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors, errors
+    assert len(seen) > 10
+    assert all(rows == ids for rows, ids in seen), [s for s in seen if s[0] != s[1]]
+    counts = [rows for rows, _ in seen]
+    assert counts == sorted(counts)  # never a row missing
+    assert read_current(tmp_path).num_rows == 1 + 15 * 4
+
+
+def test_crawl_compacts_by_default_and_a_second_run_adds_nothing(
+    tmp_path: Path,
+) -> None:
+    site = build_site(12, eval_dir=tmp_path)
+    with serve(site) as base_url:
+        sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp_path)
+        data = tmp_path / "data"
+        first = run_crawl(site, sites_file, data, compact=True)
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert "compact:" in first.stdout
+        current = read_current(data)
+        second = run_crawl(site, sites_file, data, compact=True)
+        assert second.returncode == 0, second.stderr[-2000:]
+    assert current.num_rows == 12
+    assert len(set(current["article_id"].to_pylist())) == 12
+    assert read_current(data).num_rows == 12
+    assert not list((data / "articles").rglob("*.parquet"))
+    pages = read_pages(data)
+    assert pages.num_rows >= 12
+    assert pages.filter(pc.equal(pages["outcome"], "article")).num_rows == 12
+    # The analysts' commands read the crawled corpus.
+    assert main(["stats", "--data-dir", str(data)]) == 0
+    assert main(["report", "--data-dir", str(data), "--out", str(tmp_path / "r.html")]) == 0
+    assert (tmp_path / "r.html").stat().st_size > 100_000  # plotly.js is inlined
