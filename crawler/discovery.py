@@ -144,7 +144,9 @@ def _numeric_ref(match: re.Match[bytes]) -> bytes:
 
 def _local(el: etree._Element) -> str:
     tag = el.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    # "{namespace}name" → "name"; not etree.QName, which raises on names that recovering
+    # parsers let through ("<:" gives a root tagged ":").
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _children(el: etree._Element, name: str) -> list[etree._Element]:
