@@ -63,6 +63,13 @@ _NOT_CHARSETS = frozenset(
 )
 
 
+# A body with at least this many valid multi-byte UTF-8 characters per undecodable byte is
+# UTF-8 with a few stray bytes (a Latin-1 snippet pasted into a template, a sequence cut by
+# a CMS): decoding all of it as cp1252 would turn every correct umlaut into mojibake.
+_MOSTLY_UTF8_RATIO = 8
+_CP1252_FALLBACK = "localnews-cp1252-fallback"
+
+
 class DecodeError(ValueError):
     """The body could not be turned into plausible text."""
 
@@ -100,6 +107,9 @@ def decode_html(body: bytes, content_type: str | None) -> DecodedText:
         return _checked(body.decode("utf-8"), "utf-8", declared)
     except UnicodeDecodeError:
         pass
+    mixed = _mostly_utf8(body)
+    if mixed is not None:
+        return _checked(mixed, "utf-8", declared)
     if declared is not None and declared != "utf-8" and declared not in _NOT_CHARSETS:
         try:
             return _checked(body.decode(declared), declared, declared)
@@ -113,6 +123,31 @@ def decode_html(body: bytes, content_type: str | None) -> DecodedText:
         except (UnicodeError, LookupError):
             pass
     return _checked(body.decode("cp1252", errors="replace"), "cp1252", declared)
+
+
+def _mostly_utf8(body: bytes) -> str | None:
+    """The body as UTF-8 with its few invalid bytes read as cp1252, if it is mostly UTF-8."""
+    replaced = body.decode("utf-8", errors="replace")
+    bad = replaced.count("\ufffd")
+    multibyte = sum(1 for char in replaced if char > "\x7f") - bad
+    if multibyte < _MOSTLY_UTF8_RATIO * max(bad, 1):
+        return None
+    _register_fallback()
+    return body.decode("utf-8", errors=_CP1252_FALLBACK)
+
+
+def _register_fallback() -> None:
+    """Register the decode error handler that reads undecodable bytes as cp1252 (idempotent)."""
+    try:
+        codecs.lookup_error(_CP1252_FALLBACK)
+    except LookupError:
+        codecs.register_error(_CP1252_FALLBACK, _as_cp1252)
+
+
+def _as_cp1252(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    stray = error.object[error.start : error.end]
+    return bytes(stray).decode("cp1252", errors="replace"), error.end
 
 
 def _guess_charset(body: bytes) -> str | None:

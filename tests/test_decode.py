@@ -66,3 +66,26 @@ def test_binary_payload_is_bad_encoding() -> None:
 def test_cp1252_round_trip_of_german_text(text: str) -> None:
     body = page(f"{GERMAN} {text} Grüße aus Duisburg").encode("cp1252")
     assert text in decode_html(body, None).text or text in decode_html(body, "text/html").text
+
+
+def test_mostly_utf8_with_a_stray_latin1_word_stays_utf8() -> None:
+    """A UTF-8 page with one cp1252 snippet: the umlauts of both parts come out right.
+
+    Seen on tierschutzpartei.de (eval set): decoding the whole page as cp1252 turned every
+    UTF-8 umlaut into mojibake ("WÃ¤hler").
+    """
+    body = (
+        "<p>Die Wähler in Düsseldorf und Köln stimmten für größere Grünflächen.</p>" * 3
+    ).encode()
+    body += "<p>6. September: Mitgefühl wählen</p>".encode("cp1252")
+    decoded = decode_html(body, "text/html; charset=utf-8")
+    assert decoded.charset_used == "utf-8"
+    assert "Mitgefühl wählen" in decoded.text and "Düsseldorf" in decoded.text
+    assert "Ã" not in decoded.text
+
+
+def test_a_cp1252_page_is_not_mistaken_for_mostly_utf8() -> None:
+    body = "<p>Die Wähler in Düsseldorf und Köln stimmten für größere Grünflächen.</p>".encode(
+        "cp1252"
+    )
+    assert decode_html(body, None).charset_used == "cp1252"
