@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from crawler.urls import canonicalize
 from pipelines.corpus import (
     CORPUS_PAGE_SCHEMA,
     CURRENT_DIR,
@@ -59,8 +60,23 @@ _ORDER = "__order"
 _FETCH_KEY = ["url", "fetched_at"]
 _PAGE_KEY = ["url", "final_url", "fetched_at"]
 _SEEN_REASONS = ("unchanged", "duplicate")
+_GONE_REASON = "gone"
 Partition = tuple[str, str]
 """(site, year) of a corpus article partition."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sightings:
+    """What page rows without a new article row say about stored articles."""
+
+    repeated: dict[str, datetime]
+    """article_id → latest fetch that found its text unchanged (or at another URL)."""
+    gone: dict[str, datetime]
+    """article_id → latest fetch that found it removed (404 / 410)."""
+
+    def article_ids(self) -> set[str]:
+        """Every article these sightings touch."""
+        return set(self.repeated) | set(self.gone)
 
 
 @dataclass(slots=True)
@@ -106,11 +122,12 @@ def compact(data_dir: Path, *, skip_runs: Collection[str] = ()) -> CompactionRep
     report.skipped_files = skipped_a + skipped_p
     report.log_files = len(article_files) + len(page_files)
     if report.log_files:
-        pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA)
-        articles = _read_files(data_dir / ARTICLES_DIR, article_files, ARTICLE_SCHEMA)
-        report.page_rows, report.article_rows = pages.num_rows, articles.num_rows
+        # Page rows are small: one chunk makes the per-partition takes cheap.
+        pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA).combine_chunks()
+        report.page_rows = pages.num_rows
         report.partitions_written += _fold_pages(corpus / PAGES_DIR, pages, staging)
-        _fold_articles(corpus, articles, _seen_after(pages), staging, report)
+        log = _ArticleLog(data_dir / ARTICLES_DIR, article_files)
+        _fold_articles(corpus, log, pages, staging, report)
         # Only now is every consumed row in the corpus: the log files can go.
         for path in article_files + page_files:
             path.unlink(missing_ok=True)
@@ -141,22 +158,84 @@ def _log_files(root: Path, skip_runs: Collection[str]) -> tuple[list[Path], int]
     return files, skipped
 
 
-def _read_files(root: Path, files: list[Path], schema: pa.Schema) -> pa.Table:
-    """Rows of ``files`` (with partition columns) in file order, numbered in ``__order``."""
+class _ArticleLog:
+    """The log's article files, read one site at a time.
+
+    A million articles' text does not fit one Arrow string array (2 GB offsets), and
+    ``take`` on a table of thousands of file chunks concatenates all of them each call:
+    per site, both stay small.
+    """
+
+    def __init__(self, root: Path, files: list[Path]) -> None:
+        self._root = root
+        self._by_site: dict[str, list[tuple[int, Path]]] = defaultdict(list)
+        for rank, path in enumerate(files):  # rank: the file's place in the newest-last order
+            self._by_site[_site_of(root, path)].append((rank, path))
+
+    def sites(self) -> list[str]:
+        """Sites with log files, sorted."""
+        return sorted(self._by_site)
+
+    def read_site(self, site: str, columns: list[str] | None = None) -> pa.Table | None:
+        """The site's log rows, one row per fetch (the newest file's row wins)."""
+        files = self._by_site.get(site)
+        if not files:
+            return None
+        table = _read_files(
+            self._root, [p for _, p in files], ARTICLE_SCHEMA, columns, ranks=[r for r, _ in files]
+        )
+        return _latest_per_key(table, _FETCH_KEY).combine_chunks()
+
+
+def _site_of(root: Path, path: Path) -> str:
+    """The site a log file belongs to, decoded from its ``site=`` directory."""
+    expression = ds.partitioning(pa.schema([("site", pa.string())]), flavor="hive").parse(
+        path.relative_to(root).parts[0] + "/"  # a directory: parse() wants the trailing slash
+    )
+    return str(ds.get_partition_keys(expression)["site"])
+
+
+def _read_files(
+    root: Path,
+    files: list[Path],
+    schema: pa.Schema,
+    columns: list[str] | None = None,
+    ranks: list[int] | None = None,
+) -> pa.Table:
+    """Rows of ``files`` (with partition columns) in file order, numbered in ``__order``.
+
+    ``ranks`` (default: the files' positions) orders files across calls: ``__order`` is
+    rank * 2**32 + row number, so the newest file's row of a fetch has the highest.
+    """
     partitioning = _partitioning(root, schema)
     full = _full_schema(schema, partitioning.schema)
-    tables = [
-        ds.dataset(
-            str(path),
-            format="parquet",
-            schema=full,
-            partitioning=partitioning,
-            partition_base_dir=str(root),
-        ).to_table()
-        for path in files
-    ]
-    table = pa.concat_tables(tables) if tables else full.empty_table()
-    return table.append_column(_ORDER, pa.array(range(table.num_rows), pa.int64()))
+    wanted = None if columns is None else [*columns, *(k for k in _FETCH_KEY if k not in columns)]
+    names = wanted or full.names
+    if not files:
+        return full.empty_table().select(names).append_column(_ORDER, pa.array([], pa.int64()))
+    rank_of = {
+        str(path): rank for rank, path in zip(ranks or range(len(files)), files, strict=True)
+    }
+    # One scan over all files (threaded, no per-file set-up: a log holds thousands of
+    # small files); each batch says which file it came from.
+    dataset = ds.dataset(
+        [str(p) for p in files],
+        format="parquet",
+        schema=full,
+        partitioning=partitioning,
+        partition_base_dir=str(root),
+    )
+    rows_seen: dict[str, int] = defaultdict(int)
+    batches = []
+    for tagged in dataset.scanner(columns=names).scan_batches():
+        batch, path = tagged.record_batch, tagged.fragment.path
+        start = (rank_of[path] << 32) + rows_seen[path]
+        rows_seen[path] += batch.num_rows
+        order = pa.array(range(start, start + batch.num_rows), pa.int64())
+        batches.append(pa.RecordBatch.from_arrays([*batch.columns, order], [*names, _ORDER]))
+    if not batches:
+        return full.empty_table().select(names).append_column(_ORDER, pa.array([], pa.int64()))
+    return pa.Table.from_batches(batches)
 
 
 def _partitioning(root: Path, schema: pa.Schema) -> ds.Partitioning:
@@ -241,31 +320,76 @@ def _seen_after(pages: pa.Table) -> dict[str, datetime]:
     return seen
 
 
+def _gone(current: Path, articles: pa.Table | None, pages: pa.Table) -> dict[str, datetime]:
+    """article_id → latest 404/410 of a URL that a corpus (or this batch's) article has.
+
+    A removed page answers without an article, so its row names no article_id: the
+    article is found by its fetched or canonical URL.
+    """
+    rows = pages.filter(pc.equal(pages["reason"], _GONE_REASON)).select(["url", "fetched_at"])
+    if not rows.num_rows:
+        return {}
+    when_by_url: dict[str, datetime] = {}
+    for row in rows.to_pylist():
+        url = canonicalize(row["url"])
+        when_by_url[url] = max(row["fetched_at"], when_by_url.get(url, row["fetched_at"]))
+    urls = pa.array(sorted(when_by_url), pa.string())
+    found = [] if articles is None else [articles.select(["article_id", "url", "canonical_url"])]
+    if current.is_dir() and any(current.glob(f"*/*/{PART_FILE}")):
+        dataset = ds.dataset(
+            str(current),
+            format="parquet",
+            schema=CURRENT_SCHEMA,
+            partitioning=_partitioning(current, CURRENT_SCHEMA),
+        )
+        wanted = pc.field("canonical_url").isin(urls) | pc.field("url").isin(urls)
+        found.append(
+            dataset.to_table(columns=["article_id", "url", "canonical_url"], filter=wanted)
+        )
+    gone: dict[str, datetime] = {}
+    for row in pa.concat_tables(found).to_pylist() if found else []:
+        for url in (row["canonical_url"], canonicalize(row["url"])):
+            if url in when_by_url:
+                when = when_by_url[url]
+                gone[row["article_id"]] = max(when, gone.get(row["article_id"], when))
+    return gone
+
+
 # --------------------------------------------------------------------------- articles
 
 
 def _fold_articles(
     corpus: Path,
-    articles: pa.Table,
-    seen: dict[str, datetime],
+    log: _ArticleLog,
+    pages: pa.Table,
     staging: Path,
     report: CompactionReport,
 ) -> None:
-    """Merge new article rows and sightings into corpus/history and corpus/current."""
-    articles = _latest_per_key(articles, _FETCH_KEY) if articles.num_rows else articles
-    index = _cluster_index(corpus / CURRENT_DIR)
-    by_site = _group(articles, ["site"]) if articles.num_rows else {}
+    """Merge new article rows and the pages' sightings into corpus/history and current.
+
+    Two passes over the log, a site at a time: the first finds the new articles (for their
+    clusters, assigned over all sites in time order, so that "earliest" does not depend
+    on site order) and every article's URLs (for tombstones); the second folds.
+    """
+    columns = ["article_id", "url", "canonical_url", "fetched_at", "text", "word_count"]
+    identities, new_first = [], []
+    for site in log.sites():
+        rows = log.read_site(site, columns)
+        if rows is not None:
+            report.article_rows += rows.num_rows
+            identities.append(rows.select(["article_id", "url", "canonical_url"]))
+            new_first.extend(_new_first_versions(corpus, site, rows))
+    known = pa.concat_tables(identities) if identities else None
+    seen = Sightings(_seen_after(pages), _gone(corpus / CURRENT_DIR, known, pages))
+    clusters = _assign_clusters(_cluster_index(corpus / CURRENT_DIR), new_first)
     # Sightings of articles already in the corpus touch their sites too.
-    sites = sorted(set(by_site) | set(_sites_of(corpus / CURRENT_DIR, seen)))
-    # Clusters first, over all sites in time order: "earliest" must not depend on site order.
-    new_first = [_new_first_versions(corpus, site, by_site.get(site)) for site in sites]
-    clusters = _assign_clusters(index, [row for rows in new_first for row in rows])
+    sites = sorted(set(log.sites()) | set(_sites_of(corpus / CURRENT_DIR, seen.article_ids())))
     for site in sites:
-        _fold_site(corpus, site, by_site.get(site), seen, clusters, staging, report)
+        _fold_site(corpus, site, log.read_site(site), seen, clusters, staging, report)
 
 
-def _sites_of(current: Path, seen: dict[str, datetime]) -> list[str]:
-    """Sites of corpus articles among ``seen``'s ids."""
+def _sites_of(current: Path, seen: set[str]) -> list[str]:
+    """Sites of corpus articles among the ids ``seen``."""
     if not seen or not current.is_dir():
         return []
     dataset = ds.dataset(
@@ -353,7 +477,7 @@ def _fold_site(
     corpus: Path,
     site: str,
     rows: pa.Table | None,
-    seen: dict[str, datetime],
+    seen: Sightings,
     clusters: dict[str, tuple[int, str]],
     staging: Path,
     report: CompactionReport,
@@ -367,7 +491,7 @@ def _fold_site(
     ]
     old_history = pa.concat_tables(old) if old else None
     fetches = _as_fetches(rows) if rows is not None else None
-    touched = set(seen)
+    touched = seen.article_ids()
     if fetches is not None:
         touched |= set(fetches["article_id"].to_pylist())
     if old_history is not None:
@@ -421,7 +545,7 @@ def _as_fetches(rows: pa.Table) -> pa.Table:
 
 
 def _versions(
-    combined: pa.Table, seen: dict[str, datetime], clusters: dict[str, tuple[int, str]]
+    combined: pa.Table, seen: Sightings, clusters: dict[str, tuple[int, str]]
 ) -> tuple[pa.Table, int, int]:
     """Version rows of the touched articles; and how many articles and versions are new.
 
@@ -442,6 +566,8 @@ def _versions(
             "cluster_id",
             "year",
             "published",
+            "removed_at",
+            "is_current",
         ]
     ).to_pylist()
     by_article: dict[str, list[int]] = defaultdict(list)
@@ -492,9 +618,14 @@ def _versions(
                     "simhash": value,
                 }
             )
-        sighting = seen.get(article_id)
+        sighting = seen.repeated.get(article_id)
         if sighting is not None and sighting >= versions[-1]["first_seen"]:
             versions[-1]["last_seen"] = max(versions[-1]["last_seen"], sighting)
+        removed = _removed_at(
+            [narrow[i]["removed_at"] for i in existing if narrow[i]["is_current"]],
+            seen.gone.get(article_id),
+            versions[-1]["last_seen"],
+        )
         new_versions += len(versions) - (len(existing) if existing else 1)
         for number, version in enumerate(versions, start=1):
             take.append(version["index"])
@@ -502,6 +633,7 @@ def _versions(
             fields["first_seen"].append(version["first_seen"])
             fields["last_seen"].append(version["last_seen"])
             fields["is_current"].append(number == len(versions))
+            fields["removed_at"].append(removed if number == len(versions) else None)
             fields["simhash"].append(version["simhash"])
             fields["cluster_id"].append(cluster)
             fields["year"].append(year)
@@ -511,6 +643,15 @@ def _versions(
         type_ = pa.string() if name == "year" else HISTORY_SCHEMA.field(name).type
         folded = folded.set_column(column, name, pa.array(values, type_))
     return folded, new_articles, max(new_versions, 0)
+
+
+def _removed_at(
+    carried: list[datetime | None], gone: datetime | None, last_seen: datetime
+) -> datetime | None:
+    """When the article was found removed; None when it was seen online after that."""
+    found = [when for when in (*carried, gone) if when is not None]
+    removed = max(found) if found else None
+    return removed if removed is not None and removed > last_seen else None
 
 
 def _year_of(row: dict[str, Any]) -> str:

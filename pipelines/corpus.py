@@ -37,6 +37,7 @@ VERSION_FIELDS = [
     _field("version", pa.int32(), "1 for the first text of an article, +1 each time a re-check found its text changed.", nullable=False),
     _field("first_seen", UTC_TIMESTAMP, "When this version's text was first fetched (UTC).", nullable=False),
     _field("last_seen", UTC_TIMESTAMP, "When this version's text was last fetched unchanged (UTC); the next version's first_seen is later.", nullable=False),
+    _field("removed_at", UTC_TIMESTAMP, "When a re-check found the article gone (HTTP 404 or 410) after last_seen; null while it is online. Set on the current version only."),
     _field("is_current", pa.bool_(), "True for the latest version of the article (the row in current/).", nullable=False),
     _field("simhash", pa.int64(), "64-bit SimHash of text (signed); near-duplicate texts differ in few bits.", nullable=False),
     _field("cluster_id", pa.string(), "article_id of the earliest article whose text this one nearly duplicates (agency copy, reprint); its own article_id when none. Assigned once.", nullable=False),

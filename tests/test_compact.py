@@ -14,6 +14,7 @@ from pipelines.cli import main
 from pipelines.compact import compact
 from pipelines.corpus import corpus_root, read_current, read_history, read_pages
 from tests.crawling import run_crawl
+from tests.factories import make_page_outcome
 from tests.logrows import fetch, sighting, write_log
 from tests.newssite import NewsSiteFixture, build_site, serve
 from tests.pages import GERMAN_PARAGRAPHS
@@ -220,3 +221,25 @@ def test_crawl_compacts_by_default_and_a_second_run_adds_nothing(
     assert main(["stats", "--data-dir", str(data)]) == 0
     assert main(["report", "--data-dir", str(data), "--out", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").stat().st_size > 100_000  # plotly.js is inlined
+
+
+def test_an_article_found_gone_is_tombstoned_until_it_is_seen_again(tmp_path: Path) -> None:
+    """F13: a re-check answered 404/410 sets removed_at; the article and its history stay."""
+    article, page = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-r1-00000", [article], [page])
+    compact(tmp_path)
+    gone_at = T0 + timedelta(hours=12)
+    gone = make_page_outcome(
+        url=URL_A + "?utm_source=feed", status=410, outcome="rejected", reason="gone",
+        article_id=None, fetched_at=gone_at,
+    )  # fmt: skip
+    write_log(tmp_path, "crawl-r2-00000", [], [gone])
+    compact(tmp_path)
+    (current,) = read_current(tmp_path).to_pylist()
+    assert current["removed_at"] == gone_at and current["version"] == 1
+    # Back online (a CMS hiccup): seen unchanged later, the tombstone goes.
+    write_log(tmp_path, "crawl-r3-00000", [], [sighting(article, gone_at + timedelta(hours=1))])
+    compact(tmp_path)
+    (current,) = read_current(tmp_path).to_pylist()
+    assert current["removed_at"] is None
+    assert current["last_seen"] == gone_at + timedelta(hours=1)
