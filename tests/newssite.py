@@ -12,7 +12,7 @@ import sys
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -774,6 +774,19 @@ def _handler(site: FixtureSite, gzip_html: bool) -> type[BaseHTTPRequestHandler]
             """Silence per-request logging; tests read ``site.requests`` instead."""
 
     return Handler
+
+
+def loopback_sites_file(
+    path: Path, site_id: str, name: str, base_url: str, start_paths: Iterable[str] = ("/",)
+) -> Path:
+    """Write a sites file with one site on ``base_url`` that starts at ``start_paths``."""
+    start_urls = ", ".join(json.dumps(base_url + p) for p in start_paths)
+    path.write_text(
+        f'[[site]]\nid = "{site_id}"\nname = "{name}"\nurl = "{base_url}/"\n'
+        f'allowed_domains = ["127.0.0.1"]\nstart_urls = [{start_urls}]\nlanguage = "de"\n',
+        encoding="utf-8",
+    )
+    return path
 
 
 @dataclass(frozen=True, slots=True)

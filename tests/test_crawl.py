@@ -28,6 +28,12 @@ FAST = [
 ]  # fmt: skip
 
 
+def _crawl_command(sites_file: Path) -> list[str]:
+    """``localnews crawl`` as a user types it (learning on), but leaving the log uncompacted."""
+    return [sys.executable, "-m", "pipelines.cli", "crawl", "--no-compact",
+            "--sites-file", str(sites_file)]  # fmt: skip
+
+
 @dataclass
 class CrawlRun:
     site: FixtureSite
@@ -62,15 +68,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
         extra = ", ".join(f'"{base_url}{path}"' for path in ("/weg/", "/umzug/", "/kreis-a/"))
         sites_file.write_text(text.replace("start_urls = [", f"start_urls = [{extra}, "))
         data = tmp / "data"
-        command = [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "crawl",
-            "--no-compact",
-            "--sites-file",
-            str(sites_file),
-        ]
+        command = _crawl_command(sites_file)
         # small frontier batches: the links of each sitemap and feed are released many times
         result = subprocess.run(
             [*command, "--data-dir", str(data), *FAST, "-s", "NEWS_FRONTIER_BATCH=3"],
@@ -163,15 +161,7 @@ def test_page_budget_bounds_the_pages_a_run_requests(tmp_path: Path) -> None:
         sites_file = NewsSiteFixture(base_url, site).sites_toml(tmp_path)
         text = sites_file.read_text(encoding="utf-8") + "[site.politeness]\nmax_pages = 12\n"
         sites_file.write_text(text, encoding="utf-8")
-        command = [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "crawl",
-            "--no-compact",
-            "--sites-file",
-            str(sites_file),
-        ]
+        command = _crawl_command(sites_file)
         result = subprocess.run(
             [*command, "--data-dir", str(tmp_path / "data"), *FAST],
             cwd=ROOT, capture_output=True, text=True, timeout=300,

@@ -9,7 +9,6 @@ server side, so a crawler without the guard ends too and its test fails instead 
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import socket
 import threading
@@ -28,7 +27,7 @@ from pipelines.quality import MAX_DEPTH, truncated
 from pipelines.records import Article, Reason, Rejection
 from pipelines.rules import CleaningRules
 from tests.crawling import Run, articles, pages, run_crawl
-from tests.newssite import FixtureSite, Manifest, Route, serve
+from tests.newssite import FixtureSite, Manifest, Route, loopback_sites_file, serve
 from tests.pages import GERMAN_PARAGRAPHS, article_html, make_page
 
 RULES = CleaningRules()
@@ -381,13 +380,8 @@ def trap_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrapCrawl]:
     site = FixtureSite(routes=trap_routes(truncated_url), manifest=Manifest(articles=()))
     try:
         with serve(site) as base_url:
-            sites_file = tmp / "sites.toml"
-            start_urls = ", ".join(json.dumps(base_url + p) for p in START_PATHS)
-            sites_file.write_text(
-                '[[site]]\nid = "traps"\nname = "Fallen"\n'
-                f'url = "{base_url}/"\nallowed_domains = ["127.0.0.1"]\n'
-                f'start_urls = [{start_urls}]\nlanguage = "de"\n',
-                encoding="utf-8",
+            sites_file = loopback_sites_file(
+                tmp / "sites.toml", "traps", "Fallen", base_url, START_PATHS
             )
             data = tmp / "data"
             run = run_crawl(

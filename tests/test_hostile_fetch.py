@@ -10,7 +10,6 @@ too, and its test fails instead of hanging.
 from __future__ import annotations
 
 import gzip
-import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import brotli
 import pytest
 
 from tests.crawling import Run, articles, pages, run_crawl
-from tests.newssite import FixtureSite, Manifest, Route, serve
+from tests.newssite import FixtureSite, Manifest, Route, loopback_sites_file, serve
 from tests.pages import GERMAN_PARAGRAPHS, article_html
 from tests.test_middlewares import Site, redirect, send, static
 from tests.test_retry import run_probe
@@ -137,13 +136,7 @@ def fetch_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FetchCrawl
     site = FixtureSite(routes=routes, manifest=Manifest(articles=()))
     try:
         with serve(site) as base_url:
-            sites_file = tmp / "sites.toml"
-            sites_file.write_text(
-                '[[site]]\nid = "fetch"\nname = "Abrufe"\n'
-                f'url = "{base_url}/"\nallowed_domains = ["127.0.0.1"]\n'
-                f'start_urls = [{json.dumps(base_url + "/")}]\nlanguage = "de"\n',
-                encoding="utf-8",
-            )
+            sites_file = loopback_sites_file(tmp / "sites.toml", "fetch", "Abrufe", base_url)
             data = tmp / "data"
             run = run_crawl(
                 site, sites_file, data,
@@ -231,12 +224,7 @@ def test_f13_a_gone_article_is_not_fetched_in_the_next_run(tmp_path: Path) -> No
         manifest=Manifest(articles=()),
     )
     with serve(site) as base_url:
-        sites_file = tmp_path / "sites.toml"
-        sites_file.write_text(
-            f'[[site]]\nid = "fetch"\nname = "Abrufe"\nurl = "{base_url}/"\n'
-            f'allowed_domains = ["127.0.0.1"]\nstart_urls = ["{base_url}/"]\nlanguage = "de"\n',
-            encoding="utf-8",
-        )
+        sites_file = loopback_sites_file(tmp_path / "sites.toml", "fetch", "Abrufe", base_url)
         data = tmp_path / "data"
         first = run_crawl(site, sites_file, data)
         second = run_crawl(site, sites_file, data)
