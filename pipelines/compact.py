@@ -22,6 +22,7 @@ the same fetches. Compaction turns it into ``corpus/`` (see ``pipelines.corpus``
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import Collection
@@ -33,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from crawler.urls import canonicalize
 from pipelines.corpus import (
@@ -93,12 +95,16 @@ class CompactionReport:
     articles_total: int = 0
     seconds: float = 0.0
     removed: list[Path] = field(default_factory=list)
+    quarantined: list[Path] = field(default_factory=list)
+    """Unreadable log files, moved to ``quarantine/`` (their pages are still in the WARC)."""
 
     def render(self) -> str:
         """A short summary for the terminal."""
         if not self.log_files:
             return f"compact: nothing to do ({self.articles_total} articles in the corpus)"
         skipped = f", {self.skipped_files} left for recovery" if self.skipped_files else ""
+        if self.quarantined:
+            skipped += f", {len(self.quarantined)} unreadable moved to quarantine/"
         return (
             f"compact: {self.log_files} log files ({self.article_rows} article rows, "
             f"{self.page_rows} page rows){skipped} -> {self.new_articles} new articles, "
@@ -123,15 +129,22 @@ def compact(data_dir: Path, *, skip_runs: Collection[str] = ()) -> CompactionRep
     report.log_files = len(article_files) + len(page_files)
     if report.log_files:
         # Page rows are small: one chunk makes the per-partition takes cheap.
-        pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA).combine_chunks()
+        quarantine = _Quarantine(data_dir, report.quarantined)
+        try:
+            pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA)
+        except (pa.ArrowInvalid, OSError):
+            page_files = quarantine.readable(page_files)
+            pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA)
+        pages = pages.combine_chunks()
         report.page_rows = pages.num_rows
         report.partitions_written += _fold_pages(corpus / PAGES_DIR, pages, staging)
-        log = _ArticleLog(data_dir / ARTICLES_DIR, article_files)
+        log = _ArticleLog(data_dir / ARTICLES_DIR, article_files, quarantine)
         _fold_articles(corpus, log, pages, staging, report)
         # Only now is every consumed row in the corpus: the log files can go.
         for path in article_files + page_files:
-            path.unlink(missing_ok=True)
-            report.removed.append(path)
+            if path.exists():  # not moved to quarantine/
+                path.unlink()
+                report.removed.append(path)
     report.articles_total = _count_rows(corpus / CURRENT_DIR)
     report.seconds = time.monotonic() - started
     logger.info("%s", report.render())
@@ -166,8 +179,9 @@ class _ArticleLog:
     per site, both stay small.
     """
 
-    def __init__(self, root: Path, files: list[Path]) -> None:
+    def __init__(self, root: Path, files: list[Path], quarantine: _Quarantine) -> None:
         self._root = root
+        self._quarantine = quarantine
         self._by_site: dict[str, list[tuple[int, Path]]] = defaultdict(list)
         for rank, path in enumerate(files):  # rank: the file's place in the newest-last order
             self._by_site[_site_of(root, path)].append((rank, path))
@@ -181,10 +195,47 @@ class _ArticleLog:
         files = self._by_site.get(site)
         if not files:
             return None
-        table = _read_files(
-            self._root, [p for _, p in files], ARTICLE_SCHEMA, columns, ranks=[r for r, _ in files]
-        )
+        try:
+            table = self._read(files, columns)
+        except (pa.ArrowInvalid, OSError):
+            good = set(self._quarantine.readable([p for _, p in files]))
+            files = self._by_site[site] = [(r, p) for r, p in files if p in good]
+            table = self._read(files, columns)
         return _latest_per_key(table, _FETCH_KEY).combine_chunks()
+
+    def _read(self, files: list[tuple[int, Path]], columns: list[str] | None) -> pa.Table:
+        ranks, paths = [r for r, _ in files], [p for _, p in files]
+        return _read_files(self._root, paths, ARTICLE_SCHEMA, columns, ranks=ranks)
+
+
+class _Quarantine:
+    """Moves log files that do not read back out of the way, so one never stops compaction.
+
+    Our writers never leave such a file (reliability S2), but a foreign or damaged one
+    would fail every later compaction. Checking costs a read, so files are checked one by
+    one only after reading them together failed.
+    """
+
+    def __init__(self, data_dir: Path, moved: list[Path]) -> None:
+        self._dir = data_dir / "quarantine"
+        self._data_dir = data_dir
+        self._moved = moved
+
+    def readable(self, files: list[Path]) -> list[Path]:
+        """``files`` minus those that do not read back, which are moved to quarantine/."""
+        good = []
+        for path in files:
+            try:
+                pq.read_table(path)
+            except (pa.ArrowInvalid, OSError) as exc:
+                target = self._dir / path.relative_to(self._data_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                self._moved.append(target)
+                logger.warning("unreadable log file %s moved to %s: %s", path, target, exc)
+            else:
+                good.append(path)
+        return good
 
 
 def _site_of(root: Path, path: Path) -> str:

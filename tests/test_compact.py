@@ -243,3 +243,21 @@ def test_an_article_found_gone_is_tombstoned_until_it_is_seen_again(tmp_path: Pa
     (current,) = read_current(tmp_path).to_pylist()
     assert current["removed_at"] is None
     assert current["last_seen"] == gone_at + timedelta(hours=1)
+
+
+def test_an_unreadable_log_file_is_quarantined_and_the_rest_compacted(tmp_path: Path) -> None:
+    """S2: a damaged or foreign file in the log never stops compaction; it is moved aside."""
+    a, page_a = fetch(URL_A, STORY, T0)
+    b, page_b = fetch(URL_B, OTHER, T0)
+    write_log(tmp_path, "crawl-r1-00000", [a], [page_a])
+    write_log(tmp_path, "crawl-r2-00000", [b], [page_b])
+    for name in ("articles", "pages"):
+        good = next((tmp_path / name).rglob("part-crawl-r2-*.parquet"))
+        good.write_bytes(good.read_bytes()[:-100])  # torn footer
+    report = compact(tmp_path)
+    assert len(report.quarantined) == 2
+    assert all((tmp_path / "quarantine") in q.parents for q in report.quarantined)
+    assert "moved to quarantine/" in report.render()
+    assert [r["article_id"] for r in read_current(tmp_path).to_pylist()] == [a.article_id]
+    assert read_pages(tmp_path).num_rows == 1
+    assert not list((tmp_path / "articles").rglob("*.parquet"))
