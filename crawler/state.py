@@ -135,6 +135,10 @@ class StoredOutcome:
     published: datetime | None = None
 
 
+class StateSchemaError(RuntimeError):
+    """The state file was written by code with another state schema."""
+
+
 class CrawlState:
     """The SQLite crawl state of one data directory; use from one thread."""
 
@@ -151,7 +155,8 @@ class CrawlState:
         if found is None:
             self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         elif found[0] != SCHEMA_VERSION:
-            raise RuntimeError(
+            self._db.close()
+            raise StateSchemaError(
                 f"{path}: crawl state schema {found[0]}, this code needs {SCHEMA_VERSION}; "
                 "move the file away to start afresh (it only costs refetching)"
             )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.sites import SiteError
+from crawler.state import StateSchemaError
 from pipelines.forkserver import DEFAULT_TIMEOUT_SECONDS, default_workers
 from pipelines.learned_store import LearnedStateError
 
@@ -212,6 +213,7 @@ def _run_crawl(args: argparse.Namespace) -> int:
     from crawler.run import CrawlOptions, NoNetworkError, run_crawl
 
     _site_rules(args, args.data_dir)  # a bad sites file or learned state fails before Scrapy
+    _check_state(args.data_dir)  # so does a state of another schema (Scrapy would hide it)
     if args.verbose:
         overrides.setdefault("LOG_LEVEL", "DEBUG")
 
@@ -245,6 +247,14 @@ def _run_crawl(args: argparse.Namespace) -> int:
         print(f"localnews crawl: already running: {exc}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _check_state(data_dir: Path) -> None:
+    """Open the crawl state once: raises StateSchemaError for a file of another schema."""
+    from crawler.state import STATE_FILE, CrawlState
+
+    if (data_dir / "state" / STATE_FILE).is_file():
+        CrawlState.in_data_dir(data_dir).close()
 
 
 def _run_compact(args: argparse.Namespace) -> int:
@@ -330,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status: int = args.run(args)
             return status
         return EXIT_USAGE  # pragma: no cover - argparse rejects unknown commands
-    except (SiteError, LearnedStateError, FileNotFoundError) as exc:
+    except (SiteError, LearnedStateError, StateSchemaError, FileNotFoundError) as exc:
         # a bad sites file or a damaged learned state: say which, before any work is done
         print(f"localnews {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,10 +1,10 @@
-"""Hostile servers of the reliability catalogue (issue 5): F1–F4, F8, F13 and X10.
+"""Hostile servers of the reliability catalogue (issue 5): F1–F4, F8, F9, F13 and X10.
 
 One real ``localnews crawl`` of a loopback site whose home page links one article per
 case, with a small ``DOWNLOAD_MAXSIZE`` and ``DOWNLOAD_TIMEOUT`` so the limits are reached
-fast. Cases that need a streaming handler (chunked, slow drip) live on a second loopback
-server. Every endpoint is bounded on the server side: a crawler without the guard ends
-too, and its test fails instead of hanging.
+fast. Cases that need a streaming handler (chunked, slow drip, no answer) live on a second
+loopback server. Every endpoint is bounded on the server side: a crawler without the guard
+ends too, and its test fails instead of hanging.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ BROTLI_BOMB = "/2024/05/06/brotli-bombe/"
 BIG = "/2024/05/06/riesenseite/"
 CHUNKED = "/2024/05/06/endlos-chunked/"
 SLOW = "/2024/05/06/tropfen/"
+HANG = "/2024/05/06/keine-antwort/"
 GONE = "/2024/05/06/geloescht/"
 NOT_FOUND = "/2024/05/06/nie-da-gewesen/"
 
@@ -91,6 +92,13 @@ def slow_drip(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(1)
 
 
+def never_answers(handler: BaseHTTPRequestHandler) -> None:
+    """F9: the request is accepted and read, then nothing is sent. After 3 × TIMEOUT_S the
+    server closes without a byte, so a crawler without a timeout ends too (and fails F9 with
+    another reason)."""
+    time.sleep(3 * TIMEOUT_S)
+
+
 @dataclass
 class FetchCrawl:
     site: FixtureSite
@@ -117,9 +125,15 @@ def fetch_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FetchCrawl
     tmp = tmp_path_factory.mktemp("fetch")
     streams = Site(
         "127.0.0.1",
-        {"/robots.txt": static(404, "text/plain", b""), CHUNKED: chunked, SLOW: slow_drip},
+        {
+            "/robots.txt": static(404, "text/plain", b""),
+            CHUNKED: chunked,
+            SLOW: slow_drip,
+            HANG: never_answers,
+        },
     )
-    streamed = [f"http://127.0.0.1:{streams.port}{path}" for path in (CHUNKED, SLOW)]
+    # SLOW and HANG time out twice each: 4 failures in a row, under NEWS_BREAKER_FAILURES (5)
+    streamed = [f"http://127.0.0.1:{streams.port}{path}" for path in (CHUNKED, SLOW, HANG)]
     routes = {
         "/robots.txt": ROBOTS,
         "/": _home([*(ARTICLE, GZIP_BOMB, BROTLI_BOMB, BIG, GONE, NOT_FOUND), *streamed]),
@@ -198,6 +212,20 @@ def test_f8_slow_drip_is_cut_at_the_download_timeout(fetch_crawl: FetchCrawl) ->
     assert (row["outcome"], row["reason"]) == ("failed", "timeout"), row
     assert fetch_crawl.streams.paths().count(SLOW) == 1 + RETRY_TIMES
     assert not fetch_crawl.stored(url)
+
+
+def test_f9_a_server_that_never_answers_is_cut_at_the_download_timeout(
+    fetch_crawl: FetchCrawl,
+) -> None:
+    """F9: a server that accepts the request and never answers is cut at DOWNLOAD_TIMEOUT,
+    retried RETRY_TIMES, then leaves a ``failed`` row with reason ``timeout``; the run still
+    ends by itself."""
+    url = fetch_crawl.stream_url(HANG)
+    row = fetch_crawl.row(url)
+    assert (row["outcome"], row["reason"]) == ("failed", "timeout"), row
+    assert fetch_crawl.streams.paths().count(HANG) == 1 + RETRY_TIMES
+    assert not fetch_crawl.stored(url)
+    assert "finish reason: finished" in fetch_crawl.run.stdout, fetch_crawl.run.stdout
 
 
 @pytest.mark.parametrize("path", [GONE, NOT_FOUND], ids=["410", "404"])
