@@ -63,6 +63,10 @@ _FETCH_KEY = ["url", "fetched_at"]
 _PAGE_KEY = ["url", "final_url", "fetched_at"]
 _SEEN_REASONS = ("unchanged", "duplicate")
 _GONE_REASON = "gone"
+_ARTICLE_KEYS = pa.schema([("site", pa.string()), ("year", pa.int32())])
+"""Partition columns of the article log and of corpus/current and history."""
+_PAGE_KEYS = pa.schema([("year", pa.int32()), ("month", pa.int32())])
+"""Partition columns of the page log and of corpus/pages."""
 Partition = tuple[str, str]
 """(site, year) of a corpus article partition."""
 
@@ -131,10 +135,10 @@ def compact(data_dir: Path, *, skip_runs: Collection[str] = ()) -> CompactionRep
         # Page rows are small: one chunk makes the per-partition takes cheap.
         quarantine = _Quarantine(data_dir, report.quarantined)
         try:
-            pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA)
+            pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA, _PAGE_KEYS)
         except (pa.ArrowInvalid, OSError):
             page_files = quarantine.readable(page_files)
-            pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA)
+            pages = _read_files(data_dir / LOG_PAGES_DIR, page_files, PAGE_SCHEMA, _PAGE_KEYS)
         pages = pages.combine_chunks()
         report.page_rows = pages.num_rows
         report.partitions_written += _fold_pages(corpus / PAGES_DIR, pages, staging)
@@ -205,7 +209,7 @@ class _ArticleLog:
 
     def _read(self, files: list[tuple[int, Path]], columns: list[str] | None) -> pa.Table:
         ranks, paths = [r for r, _ in files], [p for _, p in files]
-        return _read_files(self._root, paths, ARTICLE_SCHEMA, columns, ranks=ranks)
+        return _read_files(self._root, paths, ARTICLE_SCHEMA, _ARTICLE_KEYS, columns, ranks=ranks)
 
 
 class _Quarantine:
@@ -250,6 +254,7 @@ def _read_files(
     root: Path,
     files: list[Path],
     schema: pa.Schema,
+    keys: pa.Schema,
     columns: list[str] | None = None,
     ranks: list[int] | None = None,
 ) -> pa.Table:
@@ -258,8 +263,8 @@ def _read_files(
     ``ranks`` (default: the files' positions) orders files across calls: ``__order`` is
     rank * 2**32 + row number, so the newest file's row of a fetch has the highest.
     """
-    partitioning = _partitioning(root, schema)
-    full = _full_schema(schema, partitioning.schema)
+    partitioning = _partitioning(keys)
+    full = _full_schema(schema, keys)
     wanted = None if columns is None else [*columns, *(k for k in _FETCH_KEY if k not in columns)]
     names = wanted or full.names
     if not files:
@@ -289,11 +294,8 @@ def _read_files(
     return pa.Table.from_batches(batches)
 
 
-def _partitioning(root: Path, schema: pa.Schema) -> ds.Partitioning:
-    keys = [("site", pa.string()), ("year", pa.int32())]
-    if schema is PAGE_SCHEMA or root.name == PAGES_DIR:
-        keys = [("year", pa.int32()), ("month", pa.int32())]
-    return ds.partitioning(pa.schema(keys), flavor="hive")
+def _partitioning(keys: pa.Schema) -> ds.Partitioning:
+    return ds.partitioning(keys, flavor="hive")
 
 
 def _full_schema(schema: pa.Schema, keys: pa.Schema) -> pa.Schema:
@@ -391,7 +393,7 @@ def _gone(current: Path, articles: pa.Table | None, pages: pa.Table) -> dict[str
             str(current),
             format="parquet",
             schema=CURRENT_SCHEMA,
-            partitioning=_partitioning(current, CURRENT_SCHEMA),
+            partitioning=_partitioning(_ARTICLE_KEYS),
         )
         wanted = pc.field("canonical_url").isin(urls) | pc.field("url").isin(urls)
         found.append(
@@ -447,7 +449,7 @@ def _sites_of(current: Path, seen: set[str]) -> list[str]:
         str(current),
         format="parquet",
         schema=CURRENT_SCHEMA,
-        partitioning=_partitioning(current, CURRENT_SCHEMA),
+        partitioning=_partitioning(_ARTICLE_KEYS),
     )
     table = dataset.to_table(
         columns=["site"], filter=pc.field("article_id").isin(pa.array(list(seen)))
@@ -464,7 +466,7 @@ def _cluster_index(current: Path) -> NearDuplicateIndex:
         str(current),
         format="parquet",
         schema=CURRENT_SCHEMA,
-        partitioning=_partitioning(current, CURRENT_SCHEMA),
+        partitioning=_partitioning(_ARTICLE_KEYS),
     )
     columns = ["article_id", "simhash", "cluster_id", "word_count"]
     table = dataset.to_table(columns=[*columns, "first_seen"])

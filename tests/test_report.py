@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -13,7 +12,8 @@ from typing import Any
 import lxml.html
 import pytest
 
-from pipelines.report import PLOT_IDS, ReportOptions, add_report_command, write_report
+from pipelines.cli import main
+from pipelines.report import PLOT_IDS, ReportOptions, write_report
 from pipelines.stats import EXIT_EMPTY, EXIT_OK, EmptyCorpusError
 from tests.corpus_fixture import sample_corpus
 
@@ -89,11 +89,8 @@ def test_a_long_date_range_opens_on_the_recent_days(tmp_path: Path) -> None:
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="localnews")
-    add_report_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    status: int = args.run(args)
-    return status
+    """``localnews`` as users run it, in this process."""
+    return main(argv)
 
 
 def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from pipelines.cli import main
 from pipelines.stats import (
     EXIT_EMPTY,
     EXIT_OK,
     SiteStats,
-    add_stats_command,
     format_stats,
     site_stats,
 )
@@ -133,11 +132,8 @@ def test_empty_or_missing_corpus_is_a_message_not_a_crash(tmp_path: Path) -> Non
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="localnews")
-    add_stats_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    status: int = args.run(args)
-    return status
+    """``localnews`` as users run it, in this process."""
+    return main(argv)
 
 
 def test_stats_command_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
