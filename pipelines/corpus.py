@@ -14,6 +14,7 @@ partition, so a reader running during compaction sees every row exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -66,16 +67,16 @@ def corpus_root(data_dir: Path) -> Path:
     return Path(data_dir) / CORPUS_DIR
 
 
-def read_current(data_dir: Path) -> pa.Table:
+def read_current(data_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """Current articles (one row per article_id) with ``site`` and ``year`` columns."""
-    return read_dataset(corpus_root(data_dir) / CURRENT_DIR, CURRENT_SCHEMA)
+    return read_dataset(corpus_root(data_dir) / CURRENT_DIR, CURRENT_SCHEMA, columns)
 
 
-def read_history(data_dir: Path) -> pa.Table:
+def read_history(data_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """Every version of every article, with ``site`` and ``year`` columns."""
-    return read_dataset(corpus_root(data_dir) / HISTORY_DIR, HISTORY_SCHEMA)
+    return read_dataset(corpus_root(data_dir) / HISTORY_DIR, HISTORY_SCHEMA, columns)
 
 
-def read_pages(data_dir: Path) -> pa.Table:
+def read_pages(data_dir: Path, columns: Sequence[str] | None = None) -> pa.Table:
     """Every fetch once, with ``year`` and ``month`` columns."""
-    return read_dataset(corpus_root(data_dir) / PAGES_DIR, CORPUS_PAGE_SCHEMA)
+    return read_dataset(corpus_root(data_dir) / PAGES_DIR, CORPUS_PAGE_SCHEMA, columns)

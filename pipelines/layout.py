@@ -53,8 +53,10 @@ def page_partition(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [("year", f"{when.year:04d}"), ("month", f"{when.month:02d}")]
 
 
-def read_dataset(root: Path, schema: pa.Schema) -> pa.Table:
+def read_dataset(root: Path, schema: pa.Schema, columns: Sequence[str] | None = None) -> pa.Table:
     """Read a dataset written by ``DatasetWriter``: ``schema`` columns plus partition columns.
+
+    ``columns`` limits the read to those (article text is most of a dataset's bytes).
 
     Columns of ``schema`` keep their declared types (``site`` is rebuilt from the path);
     partition keys that are not columns (``year``) get pyarrow's inferred type (int32).
@@ -62,7 +64,8 @@ def read_dataset(root: Path, schema: pa.Schema) -> pa.Table:
     root = Path(root)
     first = next(iter(sorted(root.rglob("*.parquet"))), None)
     if first is None:
-        return schema.empty_table()
+        empty = schema.empty_table()
+        return empty.select([c for c in columns if c in schema.names]) if columns else empty
     keys = [name.split("=", 1)[0] for name in first.relative_to(root).parts[:-1]]
     inferred = ds.dataset(root, format="parquet", partitioning="hive").schema
     key_fields = [schema.field(k) if k in schema.names else inferred.field(k) for k in keys]
@@ -73,5 +76,5 @@ def read_dataset(root: Path, schema: pa.Schema) -> pa.Table:
     partitioning = ds.partitioning(pa.schema(key_fields), flavor="hive")
     table: pa.Table = ds.dataset(
         root, format="parquet", schema=full, partitioning=partitioning
-    ).to_table()
+    ).to_table(columns=list(columns) if columns else None)
     return table

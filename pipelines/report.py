@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.corpus import read_current, read_history, read_pages
 from pipelines.stats import (
     EXIT_EMPTY,
     EXIT_OK,
@@ -24,6 +23,7 @@ from pipelines.stats import (
     EmptyCorpusError,
     empty_message,
     format_stats,
+    read_corpus_columns,
     stats_from_tables,
 )
 
@@ -52,8 +52,8 @@ class ReportOptions:
 def write_report(data_dir: Path, out: Path, options: ReportOptions | None = None) -> Path:
     """Write the report of the corpus in ``data_dir`` to ``out``; raise EmptyCorpusError."""
     options = options or ReportOptions()
-    current, pages = read_current(data_dir), read_pages(data_dir)
-    stats = stats_from_tables(current, read_history(data_dir), pages)
+    current, history, pages = read_corpus_columns(data_dir)
+    stats = stats_from_tables(current, history, pages)
     if stats.empty:
         raise EmptyCorpusError(empty_message(data_dir))
     figures = (

@@ -24,6 +24,11 @@ LOCAL_TIMEZONE = "Europe/Berlin"
 """Calendar dates of ``published`` are counted here: a date-only value is midnight Berlin."""
 NO_REASON = "(none)"
 _KEY = "_key"
+CURRENT_COLUMNS = (
+    "site", "published", "word_count", "title", "authors", "description", "agency", "cluster_id",
+)  # fmt: skip
+HISTORY_COLUMNS = ("site",)
+PAGE_COLUMNS = ("site", "fetched_at", "outcome", "reason")
 
 
 class EmptyCorpusError(Exception):
@@ -91,7 +96,19 @@ class CorpusStats:
 
 def site_stats(data_dir: Path) -> CorpusStats:
     """Statistics of the corpus in ``data_dir``; empty (not an error) when there is none."""
-    return stats_from_tables(read_current(data_dir), read_history(data_dir), read_pages(data_dir))
+    return stats_from_tables(*read_corpus_columns(data_dir))
+
+
+def read_corpus_columns(data_dir: Path) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Current, history and pages with only the columns statistics and charts use.
+
+    Without the texts: a million articles' text is gigabytes, these columns a few dozen MB.
+    """
+    return (
+        read_current(data_dir, CURRENT_COLUMNS),
+        read_history(data_dir, HISTORY_COLUMNS),
+        read_pages(data_dir, PAGE_COLUMNS),
+    )
 
 
 def stats_from_tables(current: pa.Table, history: pa.Table, pages: pa.Table) -> CorpusStats:
