@@ -80,11 +80,17 @@ def test_sigterm_flushes_and_the_next_run_resumes(tmp_path: Path) -> None:
         data = tmp_path / "data"
         command = crawl_command(sites_file, data, *SLOW)
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        while sum(site.requests[a.path] for a in site.manifest.articles) < 5:
-            assert proc.poll() is None, "the crawl ended before it could be interrupted"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        stdout, _ = proc.communicate(timeout=60)
+        try:
+            while sum(site.requests[a.path] for a in site.manifest.articles) < 5:
+                assert proc.poll() is None, "the crawl ended before it could be interrupted"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            # Generous: the graceful close waits for the pages in flight, slow on a loaded box.
+            stdout, _ = proc.communicate(timeout=180)
+        finally:
+            if proc.poll() is None:  # never leave the crawl running into the next test
+                proc.kill()
+                proc.communicate()
         assert proc.returncode == 130, stdout
         assert not unreadable_parquet(data)
         interrupted = len(articles(data))
