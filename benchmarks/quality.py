@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import multiprocessing
-import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -16,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from benchmarks.evalset import (
     DatasetScores,
@@ -44,8 +42,6 @@ _WARM_UP_PAGE = (
     "beschlossen, die Radwege im Süden auszubauen; die Arbeiten beginnen im Frühjahr.</p>"
     "</article></body></html>"
 )
-_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,13 +123,10 @@ def ours_unavailable() -> str | None:
 
 
 def article_day(published_raw: str | None, published: datetime | None) -> str | None:
-    """The page's publication day: the raw string's date part if ISO, else the Berlin day."""
-    if published_raw and _DAY_RE.fullmatch(published_raw.strip()[:10]):
-        return published_raw.strip()[:10]
-    if published is None:
-        return None
-    # date-only values are stored as midnight Berlin, so the UTC day would be one day early
-    return published.astimezone(_BERLIN).date().isoformat()
+    """The page's publication day by the dataset's own rule (``pipelines.dates.stated_day``)."""
+    from pipelines.dates import stated_day
+
+    return None if published is None else stated_day(published_raw, published)
 
 
 def predict_bare(page: EvalPage) -> Prediction:

@@ -165,6 +165,7 @@ def _extract(page: FetchedPage, rules: CleaningRules, decoded: DecodedText) -> A
             htmldate=fields.get("date"),
             hint=page.hints.get("published"),
             text=text,
+            title=title,
         ),
     )
     byline, canonical = body.byline, _canonical(tree, page.final_url)

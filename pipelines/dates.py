@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import html
 
+from pipelines.shown_date import elsewhere, shown_dates
 from pipelines.signals import HeadMeta, PageSignals
 
 LOCAL_ZONE = ZoneInfo("Europe/Berlin")
@@ -22,10 +23,12 @@ EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = timedelta(hours=6)
 """Slack after the fetch time for clock skew and UTC times mislabelled as local."""
 PUBLISHED_ORDER = (
-    "meta", "jsonld", "meta_weak", "text", "time", "dateline", "time_plain", "hint", "htmldate",
-    "url",
+    "header", "meta", "jsonld", "meta_weak", "text", "time", "dateline", "time_plain", "hint",
+    "htmldate", "url",
 )  # fmt: skip
 """Precedence of publication evidence (``collect`` keys), strongest first; see ``find_dates``.
+The date shown under the headline is what readers (and people labelling pages) take as the
+article's date; declarations go stale when a piece is re-published or was dated as a draft.
 The crawl's hint (a feed's pubDate, a news sitemap's publication_date) is the publisher's
 own statement, so it outranks htmldate's guess."""
 MODIFIED_ORDER = ("meta", "jsonld", "time", "text")
@@ -43,7 +46,9 @@ _ISO = re.compile(
 )
 # "14:32", "14.32 Uhr", "um 14:32", "- 13:30" after a date
 _CLOCK = r"(?:\s*(?:,|um|-|–|/|\|)?\s*(\d{1,2})(?::(\d{2})|\.(\d{2})(?=\s*Uhr))(?::(\d{2}))?)?"
-_NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?![\d.])" + _CLOCK)
+# the lookarounds keep version numbers and IPs out ("1.12.2024.3"); a full stop ending the
+# sentence ("am 4.2.2022.") is not part of that
+_NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})(?!\d|\.\d)" + _CLOCK)
 _NAMED = re.compile(rf"(?<![\d.])(\d{{1,2}})\.?\s+({_MONTH})\.?\s+(\d{{4}})(?!\d){_CLOCK}", re.I)
 _ENGLISH = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}")
@@ -81,15 +86,6 @@ _META_MODIFIED = frozenset((
 ))  # fmt: skip
 _ITEMPROP_XPATH = "//*[@itemprop='datePublished' or @itemprop='dateModified']"
 _MAX_TIME_ELEMENTS = 40
-# A date inside these blocks is about something else: a comment, a teaser, the site's clock.
-# Class tokens match at their start: "comment-meta" and "TeaserMeta_x" count, a page wrapper
-# "iz-pagebody--wsidebar" does not.
-_ELSEWHERE = re.compile(
-    r"(?:^|[\s_-])(?:comments?|kommentar|related|teaser|sidebar|widget|footer|nav|menu"
-    r"|breadcrumb|recommend)",
-    re.IGNORECASE,
-)
-_OUTSIDE_TAGS = frozenset({"nav", "footer", "aside"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +97,7 @@ class DateFinding:
     value: datetime
     """UTC; a date without a time of day is midnight Europe/Berlin."""
     source: str
-    """Where it came from: jsonld, meta, time, text, dateline, htmldate, url or hint."""
+    """Where it came from: header, jsonld, meta, time, text, dateline, htmldate, url or hint."""
     has_time: bool = True
 
 
@@ -117,6 +113,8 @@ class DateInputs:
     """The crawl's published hint (sitemap ``news:publication_date``, feed date)."""
     text: str = ""
     """The extracted body text, whose first paragraphs may open with a dateline."""
+    title: str | None = None
+    """The headline, which marks where the date line under it starts."""
 
 
 def parse_date(raw: str | None) -> tuple[datetime, bool] | None:
@@ -146,8 +144,6 @@ def parse_date(raw: str | None) -> tuple[datetime, bool] | None:
 
 def _from_parts(parts: tuple[str | None, ...], offset: str | None) -> tuple[datetime, bool] | None:
     year, month, day, hour, minute, second = (int(part or 0) for part in parts)
-    # htmldate renders a bare date as a naive midnight: that is a date, not a time
-    has_time = parts[3] is not None and (hour, minute, second) != (0, 0, 0)
     zone: tzinfo = LOCAL_ZONE
     try:
         if offset == "Z":
@@ -155,16 +151,35 @@ def _from_parts(parts: tuple[str | None, ...], offset: str | None) -> tuple[date
         elif offset:
             zone = datetime.fromisoformat(f"2000-01-01T00:00{offset}").tzinfo or UTC
         moment = datetime.combine(datetime(year, month, day), time(hour, minute, second), zone)
-        return moment.astimezone(UTC), has_time
+        utc, local_midnight = moment.astimezone(UTC), _is_local_midnight(moment)
     except (ValueError, OverflowError):
         return None
+    # A midnight is a date, not a time of day: htmldate renders a bare date as naive midnight,
+    # and CMSes store a date-only field as local midnight, serialised in UTC ("…T23:00Z").
+    has_time = parts[3] is not None and (hour, minute, second) != (0, 0, 0)
+    return utc, has_time and not local_midnight
+
+
+def _is_local_midnight(moment: datetime) -> bool:
+    return moment.astimezone(LOCAL_ZONE).time() == time(0, 0)
+
+
+def stated_day(raw: str | None, value: datetime) -> str:
+    """The day a page states: an ISO raw string's date part, else the Berlin-local date.
+
+    The raw date part wins because pages often label a local time as UTC, which would move
+    a late-evening article to the next day. A value at exactly Berlin midnight, though, is a
+    date-only field serialised in UTC ("2021-11-04T23:00Z" is 5 November) and takes the
+    Berlin date.
+    """
+    if raw and _ISO.match(raw.strip()) and not _is_local_midnight(value):
+        return raw.strip()[:10]
+    return value.astimezone(LOCAL_ZONE).date().isoformat()
 
 
 def day_of(finding: DateFinding) -> str:
-    """The finding's day: the date part of an ISO raw string, else its Berlin-local date."""
-    if _ISO.match(finding.raw):
-        return finding.raw[:10]
-    return finding.value.astimezone(LOCAL_ZONE).date().isoformat()
+    """The finding's day as the page states it (see ``stated_day``)."""
+    return stated_day(finding.raw, finding.value)
 
 
 def _finding(raw: str | None, source: str, inputs: DateInputs) -> DateFinding | None:
@@ -189,24 +204,6 @@ def _meta(meta: HeadMeta, inputs: DateInputs) -> Iterator[tuple[str, DateFinding
             yield kind, finding
 
 
-def _elsewhere(element: html.HtmlElement) -> bool:
-    """Whether a date element sits in a comment, teaser, navigation or footer block.
-
-    A <footer> or <aside> inside the <article> holds the article's own byline in many
-    themes, so those tags count only outside it; class names count everywhere.
-    """
-    outside = False
-    for depth, ancestor in enumerate(element.iterancestors()):
-        if depth > 12 or ancestor.tag in ("body", "html"):
-            break
-        if _ELSEWHERE.search(f"{ancestor.get('class', '')} {ancestor.get('id', '')}"):
-            return True
-        if ancestor.tag in ("article", "main"):
-            return False
-        outside = outside or ancestor.tag in _OUTSIDE_TAGS
-    return outside
-
-
 def _times(
     tree: html.HtmlElement, source: str, inputs: DateInputs
 ) -> Iterator[tuple[str, DateFinding]]:
@@ -214,7 +211,7 @@ def _times(
     # the attribute XPath walks the whole tree slowly (~1 ms): only when the markup has it
     marked = tree.xpath(_ITEMPROP_XPATH) if _ITEMPROP_DATE.search(source) else []
     for element in islice((*marked, *tree.iter("time")), _MAX_TIME_ELEMENTS):
-        if _elsewhere(element):
+        if elsewhere(element):
             continue
         prop, shown = element.get("itemprop"), element.text_content()
         label = f"{prop} {element.get('class', '')} {shown[:40]}"
@@ -227,6 +224,14 @@ def _times(
         raw = element.get("datetime") or element.get("content") or shown
         if (finding := _finding(raw, "time", inputs)) is not None:
             yield kind, finding
+
+
+def _shown(tree: html.HtmlElement, inputs: DateInputs) -> DateFinding | None:
+    """The first date line under the headline (``shown_date.shown_dates``)."""
+    for raw in shown_dates(tree, inputs.title):
+        if (finding := _finding(raw, "header", inputs)) is not None:
+            return finding
+    return None
 
 
 def _labelled(
@@ -282,6 +287,8 @@ def collect(
         (modified if kind == "modified" else published).setdefault(
             kind.replace("modified", "meta"), finding
         )
+    if (finding := _shown(tree, inputs)) is not None:
+        published["header"] = finding
     url_day = _URL_DAY.search(page.url)
     for key, finding in (
         ("dateline", _dateline(inputs.text, inputs)),
@@ -331,7 +338,8 @@ def find_dates(
 ) -> tuple[DateFinding | None, DateFinding | None]:
     """The page's (published, modified) dates, each with where it was found; None if unknown.
 
-    Published: the first of ``PUBLISHED_ORDER`` present (declared article:published_time,
+    Published: the first of ``PUBLISHED_ORDER`` present (the date line under the headline,
+    declared article:published_time,
     JSON-LD datePublished, Dublin Core / name=date, a "Veröffentlicht am" label, a <time>
     marked as publication, a dateline, the first other <time> in the article, the crawl
     hint, htmldate, the URL's day); evidence agreeing with a URL day wins, a date-only

@@ -167,7 +167,7 @@ ARTICLE_SCHEMA = _schema(
         _field("organization", pa.string(), "Desk or body credited when no person is ('Redaktion', 'DER SPIEGEL'); null otherwise.", repeats=True),
         _field("published", UTC_TIMESTAMP, "Publication time in UTC; null when unknown. A local time without offset is Europe/Berlin; a date-only value is midnight Europe/Berlin."),
         _field("published_raw", pa.string(), "Publication date string as found, before parsing."),
-        _field("published_source", pa.string(), "Where published came from: jsonld, meta, text ('Veröffentlicht am …'), time (<time>), dateline, htmldate, url or hint (feed/sitemap); 'page' in rows before schema 2.", repeats=True),
+        _field("published_source", pa.string(), "Where published came from: header (the date line under the headline), jsonld, meta, text ('Veröffentlicht am …'), time (<time>), dateline, htmldate, url or hint (feed/sitemap); 'page' in rows before schema 2.", repeats=True),
         _field("modified", UTC_TIMESTAMP, "Last modification time in UTC; null when unknown."),
         _field("modified_raw", pa.string(), "Modification date string as found, before parsing."),
         _field("modified_source", pa.string(), "Where modified came from: jsonld, meta, time or text ('Aktualisiert am …', 'Stand: …'); null when unknown.", repeats=True),

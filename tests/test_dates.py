@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipelines.dates import DateFinding, DateInputs, day_of, find_dates, parse_date
+from pipelines.dates import DateFinding, DateInputs, day_of, find_dates, parse_date, stated_day
 from pipelines.htmltree import parse_html
 from pipelines.signals import read_signals
 
@@ -44,6 +44,11 @@ def _utc(*parts: int) -> datetime:
         ("03.05.2024, 14.32 Uhr", _utc(2024, 5, 3, 12, 32), True),
         ("Stand: 03.05.2024 14:32 Uhr", _utc(2024, 5, 3, 12, 32), True),
         ("Di., 25.01.2022 - 14:45", _utc(2022, 1, 25, 13, 45), True),
+        ("Von Deutscher Tennis Bund 4.\u20092.\u20092022.", _utc(2022, 2, 3, 23, 0), False),
+        ("Veröffentlicht am 25.01.2022. Mehr", _utc(2022, 1, 24, 23, 0), False),
+        ("Version 1.12.2024.3", None, False),  # a version number, not a date
+        ("2021-11-04T23:00Z", _utc(2021, 11, 4, 23, 0), False),  # a date stored as Berlin midnight
+        ("2024-08-26T23:27:57Z", _utc(2024, 8, 26, 23, 27, 57), True),
         ("Mittwoch, 1. März 2023", _utc(2023, 2, 28, 23, 0), False),
         ("28. Jan. 2022", _utc(2022, 1, 27, 23, 0), False),
         ("Sat, 19 Oct 2019 00:04:00 +0200", _utc(2019, 10, 18, 22, 4), True),
@@ -60,6 +65,16 @@ def test_parse_date(raw: str, expected: datetime | None, has_time: bool) -> None
     assert (parsed[0] if parsed else None) == expected
     if parsed:
         assert parsed[1] is has_time
+
+
+def test_stated_day_is_the_raw_iso_day_unless_the_value_is_berlin_midnight() -> None:
+    # a local time mislabelled as UTC keeps the day the page printed ...
+    assert stated_day("2024-08-26T23:27:57Z", _utc(2024, 8, 26, 23, 27, 57)) == "2024-08-26"
+    # ... but a date-only field serialised from Berlin midnight names the next UTC day
+    assert stated_day("2021-11-04T23:00Z", _utc(2021, 11, 4, 23, 0)) == "2021-11-05"
+    assert stated_day("2024-07-01T22:00:00+00:00", _utc(2024, 7, 1, 22, 0)) == "2024-07-02"
+    assert stated_day("03.05.2024", _utc(2024, 5, 2, 22, 0)) == "2024-05-03"
+    assert stated_day(None, _utc(2024, 5, 2, 22, 30)) == "2024-05-03"
 
 
 def test_dst_change_night_is_berlin_time() -> None:
@@ -258,3 +273,74 @@ def test_parse_date_in_utc_with_berlin_as_the_local_zone(
 ) -> None:
     parsed = parse_date(raw)
     assert (parsed[0] if parsed else None) == expected
+
+
+# --- the date shown under the headline (pipelines/shown_date.py) ---
+
+_REPUBLISHED_HEAD = '<meta property="article:published_time" content="2024-04-02T09:00:00+02:00">'
+
+
+def _shown(article: str, title: str | None = "Neue Brücke eröffnet", **inputs: Any) -> DateFinding:
+    published, _ = _dates(article, head=_REPUBLISHED_HEAD, title=title, **inputs)
+    assert published is not None
+    return published
+
+
+def test_the_date_line_under_the_headline_beats_a_stale_declaration() -> None:
+    # a re-published piece: the CMS still declares the draft's date, readers see the new one
+    published = _shown(
+        "<article><h1>Neue Brücke eröffnet</h1>"
+        '<div class="meta">am <span>Mittwoch, 15.05.2024 - 14:30</span></div>'
+        "<p>Die neue Brücke über die Ruhr ist seit heute für den Verkehr freigegeben.</p></article>"
+    )
+    assert (published.source, day_of(published)) == ("header", "2024-05-15")
+    assert published.value == _utc(2024, 5, 15, 12, 30)
+
+
+def test_a_time_element_under_the_headline_gives_its_datetime() -> None:
+    published = _shown(
+        '<h1>Neue Brücke eröffnet</h1><p class="byline">Von Anna Beispiel | '
+        '<time datetime="2024-05-15T08:00:00+02:00">15. Mai 2024</time></p>'
+    )
+    assert (published.source, published.raw) == ("header", "2024-05-15T08:00:00+02:00")
+
+
+def test_update_lines_and_marks_under_the_headline_are_not_the_publication() -> None:
+    for shown in (
+        "<span>Aktualisiert: 20.05.2024, 10:27</span>",
+        '<time class="updated" datetime="2024-05-20T10:00:00+02:00">20. Mai 2024</time>',
+        '<time itemprop="dateModified" datetime="2024-05-20T10:00:00+02:00">20. Mai</time>',
+        '<span class="updated rich-snippet-hidden">2024-05-20T10:00:00+02:00</span>',
+        '<span class="sr-only">20.05.2024</span>',
+    ):
+        published = _shown(f"<h1>Neue Brücke eröffnet</h1><div>{shown}</div><p>Text</p>")
+        assert (published.source, day_of(published)) == ("meta", "2024-04-02"), shown
+
+
+def test_dates_in_captions_prose_subheadings_and_periods_are_not_date_lines() -> None:
+    lead = "Die neue Brücke über die Ruhr wurde am 20.05.2024 nach drei Jahren Bauzeit eröffnet."
+    for below in (
+        '<figure><img src="b.jpg"><figcaption>Baustelle am 20.05.2024</figcaption></figure>',
+        '<div class="image-credit">Foto: 20.05.2024</div>',
+        f"<p>{lead}</p>",
+        "<p>Die Brücke wurde am <b>20.05.2024</b> nach drei Jahren Bauzeit eröffnet, sagt"
+        " die Stadt Duisburg.</p>",
+        "<h2>Die Preise ab 20.05.2024</h2>",
+        "<div>Sperrung bis 20.05.2024</div>",
+        '<div class="teaser"><span>20.05.2024</span> Andere Meldung</div>',
+        f"<p>{'Langer Text ohne Datum. ' * 25}</p><div>20.05.2024</div>",  # past the window
+    ):
+        published = _shown(f"<article><h1>Neue Brücke eröffnet</h1>{below}</article>")
+        assert published.source == "meta", below
+
+
+def test_the_headline_is_the_h1_showing_the_title() -> None:
+    logo_then_article = (
+        '<h1><a href="/">Lokalblatt</a></h1><nav><span>Heute, 20.05.2024</span></nav>'
+        "<main><h1>Kicker: Neue Brücke eröffnet</h1><div>15.05.2024</div></main>"
+    )
+    assert day_of(_shown(logo_then_article)) == "2024-05-15"
+    # several headings and none shows the title: no date line is trusted
+    assert _shown(logo_then_article, title="Etwas anderes").source == "meta"
+    # a sole headline counts without a title
+    assert _shown("<h1>Irgendwas</h1><div>15.05.2024</div>", title=None).source == "header"

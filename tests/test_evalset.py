@@ -309,3 +309,6 @@ def test_article_day_prefers_iso_raw_then_berlin_day() -> None:
     assert article_day("03.05.2024", late_evening_utc) == "2024-05-03"
     assert article_day(None, late_evening_utc) == "2024-05-03"
     assert article_day(None, None) is None
+    # a date-only value stored as Berlin midnight in UTC is that Berlin day
+    berlin_midnight = datetime(2021, 11, 4, 23, 0, tzinfo=UTC)
+    assert article_day("2021-11-04T23:00Z", berlin_midnight) == "2021-11-05"
