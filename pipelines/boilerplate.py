@@ -110,6 +110,7 @@ def clean_lines(text: str, drop: re.Pattern[str] | None) -> list[str]:
     lines = []
     for raw in text.splitlines():
         line = " ".join(raw.split())
-        if line and (drop is None or drop.fullmatch(line) is None):
+        # a table row comes out as "| cell | cell |": its cells are tested as the line
+        if line and (drop is None or drop.fullmatch(line.strip("| ")) is None):
             lines.append(line)
     return lines

@@ -69,6 +69,17 @@ DROPPED = [
     "Das könnte Sie auch interessieren",
     "» Alle Nachrichten aus Kassel",
     ">> Zur Bildergalerie",
+    "Auch lesen: Diese drei Radwege sind die schönsten",
+    "Das Thema könnte dich auch interessieren:",
+    "Weitere aktuelle Themen aus Kassel",
+    "| Weitere Artikel zum Thema |",  # a table row
+    "Aktualisiert am 17.01.2021.",
+    "Stand: 03.05.2024, 14:32 Uhr",
+    "Video verfügbar bis 28.02.2021",
+    "ANZEIGE - Heute mal ausgehen? Wie wäre es mit:",
+    "Anzeige",
+    "(Alle Angaben ohne Gewähr)",
+    "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
 ]
 KEPT = [
     PROSE,
@@ -80,6 +91,10 @@ KEPT = [
     "Also on the agenda was the new cycle path along the river.",
     "Related to the vote, the council discussed parking fees.",
     "Kommentare der Leserinnen und Leser sind willkommen, schrieb die Redaktion.",
+    "Anzeigen gegen den Betreiber liegen der Polizei bereits vor.",
+    "Stand der Dinge: Der Rat berät am 12.05.2024 erneut.",
+    "Das Video ist bis zum Ende der Woche in der Mediathek verfügbar.",
+    "| Bezirk | Einwohner |",
 ]
 
 
