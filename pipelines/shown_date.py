@@ -22,8 +22,12 @@ _ELSEWHERE = re.compile(
     re.IGNORECASE,
 )
 _OUTSIDE_TAGS = frozenset({"nav", "footer", "aside"})
-# Under the headline, pictures come with captions and credits that date the photo, not the text.
-_PICTURE = re.compile(r"caption|credit|copyright|bildunterschrift|image|foto|photo|media", re.I)
+# Under the headline, pictures come with captions and credits that date the photo, not the text
+# (class tokens at their start again: a byline block "ContentHeaderAccreditation" is no credit).
+_PICTURE = re.compile(
+    r"(?:^|[\s_-])(?:caption|credit|copyright|bildunterschrift|image|foto|photo|media)",
+    re.IGNORECASE,
+)
 _SKIPPED_TAGS = frozenset({
     "script", "style", "noscript", "template", "svg", "button", "select", "option", "form",
     "figure", "figcaption", "picture", "img", "nav",

@@ -303,6 +303,12 @@ def test_a_time_element_under_the_headline_gives_its_datetime() -> None:
         '<time datetime="2024-05-15T08:00:00+02:00">15. Mai 2024</time></p>'
     )
     assert (published.source, published.raw) == ("header", "2024-05-15T08:00:00+02:00")
+    # class names count by their tokens: an "Accreditation" block is a byline, not a credit
+    published = _shown(
+        '<header><h1>Neue Brücke eröffnet</h1><div class="ContentHeaderAccreditation-x">'
+        "<p>Von Anna Beispiel</p><time>15. Mai 2024</time></div></header>"
+    )
+    assert (published.source, day_of(published)) == ("header", "2024-05-15")
 
 
 def test_update_lines_and_marks_under_the_headline_are_not_the_publication() -> None:

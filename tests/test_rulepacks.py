@@ -136,9 +136,11 @@ NEWSROOM_PAGE = f"""<html><body><article>
 <ul><li><h3>Schritt eins</h3><p>Die Stadt plant die Trasse.</p></li>
 <li><h3>Schritt zwei</h3><p>Der Rat stimmt zu.</p></li></ul>
 <div itemscope itemtype="https://schema.org/NewsArticle" style="display: none">
-<div itemprop="headline">Neuer Radweg (Kopie)</div><div itemprop="datePublished">2024-05-03</div></div>
+<div itemprop="headline">Neuer Radweg (Kopie)</div>
+<div itemprop="datePublished">2024-05-03</div></div>
 </article>
-<ul class="latest-news"><li><a href="/d"><img src="d.jpg"></a><h3><a href="/d">Gronau feiert</a></h3>
+<ul class="latest-news"><li><a href="/d"><img src="d.jpg"></a>
+<h3><a href="/d">Gronau feiert</a></h3>
 <h4>Das Stadtfest lockt Tausende</h4></li>
 <li><a href="/e"><h3>Neue Kita eröffnet</h3></a><p>Platz für 80 Kinder</p></li></ul>
 <nav><ul><li><a href="/">Start</a></li><li><a href="/k">Kassel</a></li></ul></nav>
