@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pipelines.bylines import byline_values, visible_credits
+from pipelines.bylines import byline_values, profile_links, visible_credits
 from pipelines.credits import Credits, SiteNames, TextCredits, parse_credit, site_of, text_credits
 from pipelines.jsonld import JsonLdArticle
 from pipelines.signals import PageSignals
@@ -77,7 +77,8 @@ def find_byline(
     Precedence (``SOURCES``): JSON-LD authors > a "Von …" line opening the body > meta
     author / article:author / DC.creator > trafilatura's ``;``-joined author > byline
     elements > credit lines closing the body > visible byline labels (``visible_credits``,
-    read only when nothing before names a person). A source naming only single words
+    read only when nothing before names a person), then the first link to an author's page
+    (``profile_links``). A source naming only single words
     ("Stefanus") yields to a later one with a full name; JSON-LD or meta crediting only an
     agency ends the search. Agency and desk credits are gathered from every source
     consulted. ``site_names`` (trafilatura's sitename, the host) and the JSON-LD publisher
@@ -101,11 +102,21 @@ def find_byline(
     if chosen is None and not stopped:
         names = visible_credits(page.tree, page.source, site).names
         chosen = ("byline", names) if names else None
+    if chosen is None and not stopped:
+        chosen = _profile_link_names(page, site)
     agency = "/".join(seen.agencies) or None
     if chosen is not None:
         return Byline(chosen[1], agency, None, chosen[0], from_text.edits)
     desk = seen.organizations[0] if seen.organizations else None
     return Byline(agency=agency, organization=desk, line_edits=from_text.edits)
+
+
+def _profile_link_names(page: PageSignals, site: SiteNames) -> tuple[str, tuple[str, ...]] | None:
+    """The full names the first author-page link credits; later links belong to other texts
+    (an author box's "more by", a list of the desk's writers)."""
+    value = next(profile_links(page.tree, page.source), None)
+    names = tuple(n for n in parse_credit(value or "", site).names if " " in n)
+    return ("byline", names) if names else None
 
 
 def _sources(

@@ -57,6 +57,9 @@ _NOT_ARTICLE = frozenset({"nav", "form", "aside", "button", "select", "head", "f
 _MAX_LABELS = 12
 _AND = re.compile(r"\s*(?:[,&/]|und\s|and\s|sowie\s)")
 _HIDDEN = re.compile(r"sr-only|visually-?hidden|screen-?reader", re.I)
+_PROFILE_LINKS = etree.XPath("//a[contains(@href, '/autor') or contains(@href, '/author')]")
+# the author's own page: a path segment, not "/autorennen/" or a query
+_PROFILE_PATH = re.compile(r"/(?:autor|autoren|autorin|author|authors)/[^/?#]+/?(?:$|[?#])", re.I)
 
 
 def byline_values(tree: html.HtmlElement, source: str) -> Iterator[str]:
@@ -120,6 +123,30 @@ def visible_credits(tree: html.HtmlElement, source: str, site: SiteNames) -> Cre
         if found:
             return Credits(found)
     return Credits()
+
+
+def profile_links(tree: html.HtmlElement, source: str) -> Iterator[str]:
+    """Texts of links to an author's page ("/autor/", "/autoren/", "/author/"), page order.
+
+    WordPress links every byline to its author archive ``/author/<slug>/``, Drupal and
+    newsroom CMSes to ``/autoren/<name>``; a link inside the headline's article that goes
+    there names the article's author even when no class or label says "author". Links in
+    navigation, teasers, comments and related boxes are skipped; a picture's credit or
+    alt text inside the link does not count, the ``itemprop=name`` text does.
+    """
+    if "/autor" not in source and "/author" not in source:
+        return
+    h1 = next(tree.iter("h1"), None)
+    region = None if h1 is None else next(h1.iterancestors("article", "main"), None)
+    for link in islice(_PROFILE_LINKS(tree), _MAX_LABELS):
+        if not _PROFILE_PATH.search(link.get("href", "")):
+            continue
+        if not _in_article(link, region) or _foreign(link, labelled=True):
+            continue
+        named = link.xpath(".//*[@itemprop='name']")
+        text = " ".join((named[0] if named else link).text_content().split())
+        if 2 <= len(text) <= _MAX_BYLINE_CHARS:
+            yield text
 
 
 def _label_nodes(

@@ -357,3 +357,38 @@ def test_author_teaser_box_is_no_foreign_teaser() -> None:
     assert _byline(body=box).authors == ("Johanna Kropfitsch",)
     teaser = '<ul><li><div class="teaser-author">Clara Müller</div></li></ul>'
     assert _byline(body=teaser).authors == ()
+
+
+def test_a_link_to_the_authors_page_names_the_author_last() -> None:
+    # the byline is a bare link to the author's archive: no class, label or markup says so
+    picture = '<picture><img alt="Kathrin Führes"></picture><span>© Kathrin Führes</span>'
+    linked = (
+        f'<a href="/autoren/kathrin-fuehres-684124">{picture}'
+        '<span itemprop="name"> Kathrin Führes </span></a>'
+    )
+    found = _visible(linked)
+    assert (found.authors, found.source) == (("Kathrin Führes",), "byline")
+    wordpress = (
+        '<p>Par <a href="https://www.stadtanzeiger.de/author/clara-mueller/">Clara Müller</a>'
+    )
+    assert _visible(f"{wordpress} am 3. Mai</p>").authors == ("Clara Müller",)
+    # any source before it wins
+    meta = '<meta name="author" content="Erika Musterfrau">'
+    assert _visible(linked, head=meta).authors == ("Erika Musterfrau",)
+
+
+def test_links_to_other_pages_or_other_texts_name_no_author() -> None:
+    for body in (
+        '<nav><a href="/autoren/clara-mueller">Clara Müller</a></nav>',  # the desk's writers
+        '<div class="related"><a href="/author/clara-mueller/">Clara Müller</a></div>',
+        '<p><a href="/autorennen/">Max Verstappen</a> gewinnt</p>',  # not an author's page
+        '<p><a href="/author/">Alle Autoren</a></p>',
+        '<a href="/autoren/die-redaktion">Redaktion</a>',  # no person's full name
+    ):
+        assert _visible(body).authors == (), body
+    # only the first link counts: later ones are an author box's "more by" lists
+    first = (
+        '<a href="/autoren/redaktion">Redaktion</a>'
+        '<a href="/autoren/clara-mueller">Clara Müller</a>'
+    )
+    assert _visible(first).authors == ()
