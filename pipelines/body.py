@@ -47,7 +47,7 @@ def assemble_body(
 
     1. boilerplate lines of the site, the matching rule packs and the learned state;
     2. repeats of a long paragraph (trafilatura runs with ``deduplicate=False``);
-    3. the headline (with or without its kicker) at the top;
+    3. the headline (with or without its kicker) at the top, and the page's own URL;
     4. byline, dateline and credit lines, recorded in the byline;
     5. the visible lead, on German pages, when trafilatura left it out.
     """
@@ -56,6 +56,7 @@ def assemble_body(
     lines = bodytext.dedupe_paragraphs(lines)
     h1s = [" ".join(h.text_content().split()) for h in islice(page.tree.iter("h1"), _MAX_H1S)]
     lines = bodytext.strip_headline_lines(lines, found.title, h1s)
+    lines = bodytext.strip_own_url(lines, (page.url, page.meta.first(("og:url",))))
     byline = authors.find_byline(page, found.author, lines, found.site_names)
     lines = authors.strip_credit_lines(lines, byline)
     if found.german and lines:

@@ -1,4 +1,4 @@
-"""Post-process extracted body lines: repeated paragraphs and headline lines."""
+"""Post-process extracted body lines: repeated paragraphs, headline lines, the page's own URL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 MIN_REPEAT_WORDS = 8  # a paragraph this long is not repeated on purpose; "Anzeige" may be
 STRUCTURAL_REPEATS = 3
 """A paragraph found this often is the page's structure (interview questions, FAQ rows)."""
+_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?", re.IGNORECASE)
 HEADLINE_WINDOW = 3  # only the first lines can be a headline that trafilatura kept
 KICKER_WORDS = 8  # a kicker (Dachzeile) run together with the headline is at most this long
 
@@ -126,3 +127,17 @@ def strip_headline_lines(lines: Sequence[str], title: str | None, h1s: Sequence[
                 continue
         kept.append(line)
     return kept
+
+
+def strip_own_url(lines: Sequence[str], urls: Sequence[str | None]) -> list[str]:
+    """Drop lines that are only the page's own address (print and share chrome).
+
+    Scheme, "www." and a trailing slash do not count; another address on a line of its own
+    ("www.stadt-duisburg.de") is the article's reference and stays.
+    """
+    own = {_address(url) for url in urls if url}
+    return [line for line in lines if _address(line) not in own]
+
+
+def _address(text: str) -> str:
+    return _SCHEME.sub("", text.strip()).rstrip("/").casefold()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree, html
 
-from pipelines.bodytext import dedupe_paragraphs, strip_headline_lines
+from pipelines.bodytext import dedupe_paragraphs, strip_headline_lines, strip_own_url
 from pipelines.htmltree import parse_html
 from pipelines.lead import find_lead
 
@@ -128,3 +128,12 @@ def test_the_tree_is_left_as_it_was() -> None:
     before = etree.tostring(tree)
     assert find_lead(tree, source, f"{FIRST}\n{SECOND}", (TEASER,)) == TEASER
     assert etree.tostring(tree) == before
+
+
+def test_the_pages_own_url_on_a_line_of_its_own_goes() -> None:
+    url = "https://www.stadtanzeiger.de/lokales/radweg-kommt-123.html"
+    lines = [FIRST, "www.stadtanzeiger.de/lokales/radweg-kommt-123.html/", SECOND, url]
+    assert strip_own_url(lines, (url, None)) == [FIRST, SECOND]
+    # another address, or the URL inside a sentence, is the article's own reference
+    kept = [FIRST, "www.stadt-kassel.de", f"Mehr unter {url}"]
+    assert strip_own_url(kept, (url, None)) == kept

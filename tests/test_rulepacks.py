@@ -80,6 +80,8 @@ DROPPED = [
     "Anzeige",
     "(Alle Angaben ohne Gewähr)",
     "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+    "|---|---|---|",  # a layout table's Markdown rule row
+    "| --- | :---: |",
 ]
 KEPT = [
     PROSE,
