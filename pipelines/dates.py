@@ -287,7 +287,16 @@ def collect(
         (modified if kind == "modified" else published).setdefault(
             kind.replace("modified", "meta"), finding
         )
-    if (finding := _shown(tree, inputs)) is not None:
+    stated = next((published[k] for k in ("meta", "jsonld", "meta_weak") if k in published), None)
+    ticker = declared is not None and declared.type == "LiveBlogPosting"
+    if (
+        not ticker  # under a live blog's headline stands its newest entry's time
+        and (finding := _shown(tree, inputs)) is not None
+        and (stated is None or day_of(finding) >= day_of(stated))
+    ):
+        # A shown date later than the declared one is a re-publication; an earlier one is
+        # more likely a dated line about something else (an event, a caption) than a
+        # declaration gone wrong, so the declaration stands.
         published["header"] = finding
     url_day = _URL_DAY.search(page.url)
     for key, finding in (
@@ -298,9 +307,8 @@ def collect(
     ):
         if finding is not None:
             published[key] = finding
-    strong = next((published[k] for k in ("meta", "jsonld", "meta_weak") if k in published), None)
     url = published.get("url")
-    settled = strong is not None and strong.has_time and (not url or day_of(strong) == day_of(url))
+    settled = stated is not None and stated.has_time and (not url or day_of(stated) == day_of(url))
     if settled and modified:
         return published, modified
     if "<time" in source or "itemprop" in source:

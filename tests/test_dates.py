@@ -23,7 +23,7 @@ def _dates(
     source = f"<html><head>{head}</head><body>{body}</body></html>"
     url = inputs.pop("url", "https://example.de/artikel")
     page = read_signals(parse_html(source), source, url)
-    return find_dates(page, DateInputs(fetched_at=FETCHED, **inputs))
+    return find_dates(page, DateInputs(**{"fetched_at": FETCHED, **inputs}))
 
 
 def _utc(*parts: int) -> datetime:
@@ -350,3 +350,63 @@ def test_the_headline_is_the_h1_showing_the_title() -> None:
     assert _shown(logo_then_article, title="Etwas anderes").source == "meta"
     # a sole headline counts without a title
     assert _shown("<h1>Irgendwas</h1><div>15.05.2024</div>", title=None).source == "header"
+
+
+# Found in review: lines under the headline that date something else. The page declares
+# 2024-04-02 and the article is fetched long after every date here.
+_LATER = datetime(2024, 9, 1, tzinfo=UTC)
+_NOT_DATE_LINES = {
+    "update label": "<div>Letzte Aktualisierung: 15.05.2024, 08:10 Uhr</div>",
+    "change label": "<div>Letzte Änderung: 15.05.2024</div>",
+    "edited": "<div>Zuletzt bearbeitet am 15.05.2024</div>",
+    "event": "<div class='event-info'><strong>Termin:</strong> Sa., 15.05.2024, 19 Uhr</div>",
+    "fact box": "<dl><dt>Wann:</dt><dd>Sa., 15.05.2024, 19 Uhr</dd></dl>",
+    "print edition": "<div>Erschienen in der Ausgabe vom 15.05.2024</div>",
+    "crime time": "<p>Tatzeit: 15.05.2024, 22:00 Uhr</p>",
+    "slider": "<div class='swiper'><div class='swiper-slide'><img src=a.jpg>"
+    "<div>Der Brand am 15.05.2024</div></div></div>",
+    "caption (bu)": "<div class='bildbox'><img src=a.jpg><span class='bu'>15.05.2024</span></div>",
+    "subtitle": "<p class='subtitle'>Bilanz nach dem Unwetter vom 15. Mai 2024</p>",
+    "earlier line": "<div class='meta'>vor 3 Stunden</div><p>Am 01.03.2024 brannte es.</p>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NOT_DATE_LINES))
+def test_lines_dating_something_else_leave_the_declaration(name: str) -> None:
+    below = _NOT_DATE_LINES[name]
+    published = _shown(f"<article><h1>Neue Brücke eröffnet</h1>{below}<p>x</p></article>",
+                       fetched_at=_LATER)  # fmt: skip
+    assert published.source == "meta", name
+
+
+def test_a_shown_date_earlier_than_the_declaration_does_not_win() -> None:
+    published = _shown("<h1>Neue Brücke eröffnet</h1><div>15.03.2024</div>")
+    assert published.source == "meta"
+
+
+def test_a_section_heading_or_a_live_blog_has_no_date_line() -> None:
+    section = "<h1>Polizei</h1><div class='item'><span>15.05.2024</span> Einbruch</div>"
+    assert _shown(section, title="Polizei: Unfall auf der B9").source == "meta"
+    blog = {"@type": "LiveBlogPosting", "headline": "Hochwasser", "datePublished": "2024-04-02"}
+    published, _ = _dates(
+        "<h1>Hochwasser</h1><span class='time'>15.05.2024, 11:45 Uhr</span>",
+        jsonld=blog,
+        title="Hochwasser",
+    )
+    assert published is not None and published.source == "jsonld"
+
+
+def test_a_never_edited_wordpress_post_keeps_its_published_updated_date() -> None:
+    published = _shown(
+        '<h1>Neue Brücke eröffnet</h1><time class="entry-date published updated" '
+        'datetime="2024-05-15T09:00:00+02:00">15. Mai 2024</time>'
+    )
+    assert (published.source, day_of(published)) == ("header", "2024-05-15")
+
+
+def test_the_walk_after_the_headline_is_bounded() -> None:
+    # deep markup (quality.too_deep guards clean(), not find_dates) and wide empty markup
+    deep = "<div>" * 1500 + "15.05.2024" + "</div>" * 1500
+    assert _shown(f"<h1>Neue Brücke eröffnet</h1>{deep}").source in ("header", "meta")
+    wide = "<span></span>" * 5000 + "<div>15.05.2024</div>"
+    assert _shown(f"<h1>Neue Brücke eröffnet</h1>{wide}").source == "meta"  # past the limit
