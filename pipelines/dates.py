@@ -29,6 +29,7 @@ PUBLISHED_ORDER = (
 """Precedence of publication evidence (``collect`` keys), strongest first; see ``find_dates``.
 The date shown under the headline is what readers (and people labelling pages) take as the
 article's date; declarations go stale when a piece is re-published or was dated as a draft.
+``collect`` keeps it only when it is not earlier than the declared date.
 The crawl's hint (a feed's pubDate, a news sitemap's publication_date) is the publisher's
 own statement, so it outranks htmldate's guess."""
 MODIFIED_ORDER = ("meta", "jsonld", "time", "text")
@@ -346,11 +347,11 @@ def find_dates(
 ) -> tuple[DateFinding | None, DateFinding | None]:
     """The page's (published, modified) dates, each with where it was found; None if unknown.
 
-    Published: the first of ``PUBLISHED_ORDER`` present (the date line under the headline,
-    declared article:published_time,
-    JSON-LD datePublished, Dublin Core / name=date, a "Veröffentlicht am" label, a <time>
-    marked as publication, a dateline, the first other <time> in the article, the crawl
-    hint, htmldate, the URL's day); evidence agreeing with a URL day wins, a date-only
+    Published: the first of ``PUBLISHED_ORDER`` present (the date line under the headline
+    unless it is earlier than the declared date, declared article:published_time, JSON-LD
+    datePublished, Dublin Core / name=date, a "Veröffentlicht am" label, a <time> marked as
+    publication, a dateline, the first other <time> in the article, the crawl hint,
+    htmldate, the URL's day); evidence agreeing with a URL day wins, a date-only
     value takes its time of day from another source naming the same day, and a UTC value
     gives way to the same instant stated in local time. Modified: ``MODIFIED_ORDER``
     ("Aktualisiert am", "Stand:" labels last); it is never taken from a publication date.
