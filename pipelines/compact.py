@@ -9,6 +9,9 @@ the same fetches. Compaction turns it into ``corpus/`` (see ``pipelines.corpus``
 2. **Versions.** An article's fetches in time order; consecutive fetches with the same
    ``content_sha256`` are one version (``first_seen`` … ``last_seen``); a changed text
    starts the next version. ``unchanged`` / ``duplicate`` page rows extend ``last_seen``.
+   A fetch whose latest page row rejects it for its content (a re-clean's better verdict)
+   is no version any more: the article's versions are rebuilt without it, and an article
+   left with none leaves the corpus. Its cluster id may still name it in other articles.
 3. **Clusters.** A new article takes the ``cluster_id`` of the earliest-seen indexed
    article its SimHash nearly matches, else its own ``article_id``; never reassigned.
 4. **Partitions.** An article's partition (``site``, year of its first version's
@@ -63,6 +66,14 @@ _FETCH_KEY = ["url", "fetched_at"]
 _PAGE_KEY = ["url", "final_url", "fetched_at"]
 _SEEN_REASONS = ("unchanged", "duplicate")
 _GONE_REASON = "gone"
+_RETRACTING_REASONS = (
+    "not_html", "empty_body", "not_article", "listing", "tag_page", "consent_wall", "js_shell",
+    "soft_404", "too_large", "too_deep", "bad_encoding",
+)  # fmt: skip
+"""Verdicts on a page's content: a re-clean giving one to a stored article's fetch retracts
+that version. Failures of the cleaner (timeout, extract_error, worker_crashed) do not."""
+FetchKey = tuple[str, datetime]
+"""(url, fetched_at) of one fetch, as article rows carry it."""
 _ARTICLE_KEYS = pa.schema([("site", pa.string()), ("year", pa.int32())])
 """Partition columns of the article log and of corpus/current and history."""
 _PAGE_KEYS = pa.schema([("year", pa.int32()), ("month", pa.int32())])
@@ -79,10 +90,14 @@ class Sightings:
     """article_id → latest fetch that found its text unchanged (or at another URL)."""
     gone: dict[str, datetime]
     """article_id → latest fetch that found it removed (404 / 410)."""
+    retracted: frozenset[FetchKey] = frozenset()
+    """Fetches whose latest page row (a re-clean's) says they are no article after all."""
+    retracted_ids: frozenset[str] = frozenset()
+    """Corpus articles with a version from one of the ``retracted`` fetches."""
 
     def article_ids(self) -> set[str]:
         """Every article these sightings touch."""
-        return set(self.repeated) | set(self.gone)
+        return set(self.repeated) | set(self.gone) | set(self.retracted_ids)
 
 
 @dataclass(slots=True)
@@ -95,6 +110,8 @@ class CompactionReport:
     page_rows: int = 0
     new_articles: int = 0
     new_versions: int = 0
+    retracted_versions: int = 0
+    """Versions removed because a re-clean no longer finds an article in their fetch."""
     partitions_written: int = 0
     articles_total: int = 0
     seconds: float = 0.0
@@ -109,6 +126,8 @@ class CompactionReport:
         skipped = f", {self.skipped_files} left for recovery" if self.skipped_files else ""
         if self.quarantined:
             skipped += f", {len(self.quarantined)} unreadable moved to quarantine/"
+        if self.retracted_versions:
+            skipped += f", {self.retracted_versions} versions retracted (now not articles)"
         return (
             f"compact: {self.log_files} log files ({self.article_rows} article rows, "
             f"{self.page_rows} page rows){skipped} -> {self.new_articles} new articles, "
@@ -408,6 +427,49 @@ def _gone(current: Path, articles: pa.Table | None, pages: pa.Table) -> dict[str
     return gone
 
 
+def _retracted(pages: pa.Table) -> frozenset[FetchKey]:
+    """Fetches whose latest page row rejects them for their content (a re-clean's verdict).
+
+    A fetch has one outcome per cleaning; when a later cleaning of the same stored response
+    finds no article (a better classifier: a listing, a consent wall), the article version
+    that fetch produced is withdrawn. Article rows name the fetch by its final URL.
+    """
+    latest = _latest_per_key(pages, _PAGE_KEY)
+    mask = pc.and_(
+        pc.equal(latest["outcome"], "rejected"),
+        pc.is_in(latest["reason"], pa.array(_RETRACTING_REASONS)),
+    )
+    rows = latest.filter(mask).select(["final_url", "fetched_at"]).to_pylist()
+    return frozenset((row["final_url"], row["fetched_at"]) for row in rows)
+
+
+def _without(rows: pa.Table, fetches: frozenset[FetchKey]) -> pa.Table:
+    """``rows`` minus those of the given fetches."""
+    if not fetches or not rows.num_rows:
+        return rows
+    keys = zip(rows["url"].to_pylist(), rows["fetched_at"].to_pylist(), strict=True)
+    return rows.filter(pa.array([key not in fetches for key in keys], pa.bool_()))
+
+
+def _articles_of(history: Path, fetches: frozenset[FetchKey]) -> frozenset[str]:
+    """Corpus articles with a version row from one of ``fetches``."""
+    if not fetches or not history.is_dir() or not any(history.glob(f"*/*/{PART_FILE}")):
+        return frozenset()
+    dataset = ds.dataset(
+        str(history),
+        format="parquet",
+        schema=HISTORY_SCHEMA,
+        partitioning=_partitioning(_ARTICLE_KEYS),
+    )
+    urls = pa.array(sorted({url for url, _ in fetches}), pa.string())
+    table = dataset.to_table(
+        columns=["article_id", "url", "fetched_at"], filter=pc.field("url").isin(urls)
+    )
+    return frozenset(
+        row["article_id"] for row in table.to_pylist() if (row["url"], row["fetched_at"]) in fetches
+    )
+
+
 # --------------------------------------------------------------------------- articles
 
 
@@ -425,15 +487,22 @@ def _fold_articles(
     on site order) and every article's URLs (for tombstones); the second folds.
     """
     columns = ["article_id", "url", "canonical_url", "fetched_at", "text", "word_count"]
+    retracted = _retracted(pages)
     identities, new_first = [], []
     for site in log.sites():
         rows = log.read_site(site, columns)
         if rows is not None:
             report.article_rows += rows.num_rows
+            rows = _without(rows, retracted)
             identities.append(rows.select(["article_id", "url", "canonical_url"]))
             new_first.extend(_new_first_versions(corpus, site, rows))
     known = pa.concat_tables(identities) if identities else None
-    seen = Sightings(_seen_after(pages), _gone(corpus / CURRENT_DIR, known, pages))
+    seen = Sightings(
+        _seen_after(pages),
+        _gone(corpus / CURRENT_DIR, known, pages),
+        retracted,
+        _articles_of(corpus / HISTORY_DIR, retracted),
+    )
     clusters = _assign_clusters(_cluster_index(corpus / CURRENT_DIR), new_first)
     # Sightings of articles already in the corpus touch their sites too.
     sites = sorted(set(log.sites()) | set(_sites_of(corpus / CURRENT_DIR, seen.article_ids())))
@@ -556,15 +625,28 @@ def _fold_site(
         touched_old, touched_ids_in_corpus = None, set()
     if fetches is None and not touched_ids_in_corpus:
         return
-    candidates = [t for t in (touched_old, fetches) if t is not None and t.num_rows]
-    combined = pa.concat_tables([_conform_loose(t) for t in candidates])
-    folded, new_articles, new_versions = _versions(combined, seen, clusters)
-    report.new_articles += new_articles
-    report.new_versions += new_versions
-    changed_years = set(folded["year"].to_pylist())
+    kept_old = _without(touched_old, seen.retracted) if touched_old is not None else None
+    if touched_old is not None and kept_old is not None:
+        report.retracted_versions += touched_old.num_rows - kept_old.num_rows
+    fresh = _without(fetches, seen.retracted) if fetches is not None else None
+    candidates = [_conform_loose(t) for t in (kept_old, fresh) if t is not None and t.num_rows]
+    folded = None
+    if candidates:
+        folded, new_articles, new_versions = _versions(pa.concat_tables(candidates), seen, clusters)
+        report.new_articles += new_articles
+        report.new_versions += new_versions
+    # Rewritten: the years of the folded articles, and of stored articles touched (one whose
+    # every version was retracted leaves its partition).
+    changed_years = set(folded["year"].to_pylist()) if folded is not None else set()
+    if touched_old is not None:
+        changed_years |= set(touched_old["year"].to_pylist())
     keep = (
         old_history.filter(
-            pc.invert(pc.is_in(old_history["article_id"], folded["article_id"].unique()))
+            pc.invert(
+                pc.is_in(
+                    old_history["article_id"], pa.array(sorted(touched_ids_in_corpus), pa.string())
+                )
+            )
         )
         if old_history is not None
         else None
@@ -679,7 +761,7 @@ def _versions(
             seen.gone.get(article_id),
             versions[-1]["last_seen"],
         )
-        new_versions += len(versions) - (len(existing) if existing else 1)
+        new_versions += max(len(versions) - (len(existing) if existing else 1), 0)
         for number, version in enumerate(versions, start=1):
             take.append(version["index"])
             fields["version"].append(number)
@@ -695,7 +777,7 @@ def _versions(
         column = folded.schema.get_field_index(name)
         type_ = pa.string() if name == "year" else HISTORY_SCHEMA.field(name).type
         folded = folded.set_column(column, name, pa.array(values, type_))
-    return folded, new_articles, max(new_versions, 0)
+    return folded, new_articles, new_versions
 
 
 def _removed_at(

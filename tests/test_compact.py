@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from pipelines.cli import main
 from pipelines.compact import compact
 from pipelines.corpus import corpus_root, read_current, read_history, read_pages
+from pipelines.records import PageOutcome
 from tests.crawling import run_crawl
 from tests.factories import make_page_outcome
 from tests.logrows import fetch, sighting, write_log
@@ -261,3 +262,64 @@ def test_an_unreadable_log_file_is_quarantined_and_the_rest_compacted(tmp_path: 
     assert [r["article_id"] for r in read_current(tmp_path).to_pylist()] == [a.article_id]
     assert read_pages(tmp_path).num_rows == 1
     assert not list((tmp_path / "articles").rglob("*.parquet"))
+
+
+def _rejected(article_url: str, when: datetime, reason: str = "listing") -> PageOutcome:
+    """The page row of a re-clean that finds no article in the fetch ``(url, when)``."""
+    return make_page_outcome(
+        url=article_url, outcome="rejected", reason=reason, article_id=None, fetched_at=when,
+        cleaner_version="newer",
+    )  # fmt: skip
+
+
+def test_a_reclean_that_finds_no_article_retracts_that_version(tmp_path: Path) -> None:
+    """A better classifier says a stored 'article' is a listing: it leaves the corpus."""
+    a, page_a = fetch(URL_A, STORY, T0)
+    b, page_b = fetch(URL_B, OTHER, T0)
+    write_log(tmp_path, "crawl-r1-00000", [a, b], [page_a, page_b])
+    compact(tmp_path)
+    write_log(tmp_path, "reclean-x", [], [_rejected(URL_A, T0)])
+    report = compact(tmp_path)
+    assert report.retracted_versions == 1 and "1 versions retracted" in report.render()
+    assert [r["article_id"] for r in read_current(tmp_path).to_pylist()] == [b.article_id]
+    assert [r["article_id"] for r in read_history(tmp_path).to_pylist()] == [b.article_id]
+    pages = {r["url"]: r for r in read_pages(tmp_path).to_pylist()}
+    assert (pages[URL_A]["outcome"], pages[URL_A]["reason"]) == ("rejected", "listing")
+    # DuckDB reads the rewritten partition as usual
+    glob = str(corpus_root(tmp_path) / "current" / "*" / "*" / "*.parquet")
+    query = f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true)"
+    assert duckdb.connect().execute(query).fetchone() == (1,)
+
+
+def test_retracting_a_middle_version_joins_its_neighbours(tmp_path: Path) -> None:
+    v1, p1 = fetch(URL_A, STORY, T0)
+    v2, p2 = fetch(URL_A, OTHER, T0 + timedelta(hours=1))  # in fact a consent wall
+    v3, p3 = fetch(URL_A, STORY, T0 + timedelta(hours=2))
+    for run, (row, page) in enumerate([(v1, p1), (v2, p2), (v3, p3)]):
+        write_log(tmp_path, f"crawl-r{run}-00000", [row], [page])
+        compact(tmp_path)
+    assert read_history(tmp_path).num_rows == 3
+    wall = _rejected(URL_A, T0 + timedelta(hours=1), "consent_wall")
+    write_log(tmp_path, "reclean-x", [], [wall])
+    compact(tmp_path)
+    (row,) = read_history(tmp_path).to_pylist()
+    assert (row["version"], row["text"], row["is_current"]) == (1, STORY, True)
+    assert (row["first_seen"], row["last_seen"]) == (T0, T0 + timedelta(hours=2))
+
+
+def test_only_content_verdicts_of_the_latest_cleaning_retract(tmp_path: Path) -> None:
+    a, page = fetch(URL_A, STORY, T0)
+    write_log(tmp_path, "crawl-r1-00000", [a], [page])
+    compact(tmp_path)
+    # a re-clean that failed (the cleaner, not the page) leaves the article
+    write_log(tmp_path, "reclean-x", [], [_rejected(URL_A, T0, "timeout")])
+    compact(tmp_path)
+    assert read_current(tmp_path).num_rows == 1
+    # rejected, then accepted again by a later re-clean in the same batch: the latest wins
+    write_log(tmp_path, "reclean-y", [], [_rejected(URL_A, T0)])
+    again, again_page = fetch(URL_A, STORY, T0, cleaner_version="newest")
+    write_log(tmp_path, "reclean-z", [again], [again_page])
+    report = compact(tmp_path)
+    assert report.retracted_versions == 0
+    (row,) = read_current(tmp_path).to_pylist()
+    assert row["cleaner_version"] == "newest"
