@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 DEFAULT_MAX_BYTES = 512 * 1024
 DEFAULT_MAX_CRAWL_DELAY = 120.0
@@ -70,6 +71,24 @@ def robots_verdict(status: int) -> str:
     return "allow"
 
 
+def waiter_of(pending: Deferred[_T]) -> Deferred[_T]:
+    """A Deferred of its own for one waiter on ``pending``, which keeps its result.
+
+    Awaiting a shared Deferred directly is unsafe with several waiters: the adapter that
+    ``asFuture`` adds returns None, so every later waiter would get None instead of the
+    parser, and a None parser allows every URL. Several requests to one host wait for its
+    robots.txt at once on any real crawl.
+    """
+    waiter: Deferred[_T] = Deferred()
+
+    def pass_on(result: _T) -> _T:
+        waiter.callback(result)
+        return result
+
+    pending.addCallback(pass_on)
+    return waiter
+
+
 class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """RobotsTxtMiddleware that fails closed, caps robots.txt size and applies Crawl-delay.
 
@@ -94,7 +113,7 @@ class FailClosedRobotsTxtMiddleware(RobotsTxtMiddleware):
             await self._fetch_robots(request, netloc)
         parser = self._parsers[netloc]
         if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
+            return await maybe_deferred_to_future(waiter_of(parser))
         return parser
 
     async def _fetch_robots(self, request: Request, netloc: str) -> None:

@@ -47,6 +47,7 @@ from crawler.robots import (
     _DisallowAll,
     cap_body,
     robots_verdict,
+    waiter_of,
 )
 
 ROOT = Path(__file__).parents[1]
@@ -196,6 +197,33 @@ def test_guard_middleware_is_off_with_allow_private_addresses() -> None:
 )  # fmt: skip
 def test_robots_verdict_follows_rfc_9309(status: int, verdict: str) -> None:
     assert robots_verdict(status) == verdict
+
+
+def test_every_request_waiting_for_robots_txt_gets_the_parser() -> None:
+    """A shared Deferred awaited twice gave the second waiter None: robots fail-open."""
+    from twisted.internet.defer import Deferred
+
+    async def main() -> list[object]:
+        loop = asyncio.get_running_loop()
+        pending: Deferred[object] = Deferred()
+        futures = [waiter_of(pending).asFuture(loop) for _ in range(3)]
+        parser = object()
+        pending.callback(parser)
+        results = [await future for future in futures]
+        assert pending.result is parser  # later waiters still find it
+        return [result is parser for result in results]
+
+    assert asyncio.run(main()) == [True, True, True]
+
+    # the trap itself: two asFuture adapters on one Deferred
+    async def shared() -> list[object]:
+        loop = asyncio.get_running_loop()
+        pending: Deferred[object] = Deferred()
+        futures = [pending.asFuture(loop) for _ in range(2)]
+        pending.callback("parser")
+        return [await future for future in futures]
+
+    assert asyncio.run(shared()) == ["parser", None]
 
 
 def test_cap_body_keeps_whole_lines() -> None:
