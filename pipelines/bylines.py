@@ -116,8 +116,7 @@ def visible_credits(tree: html.HtmlElement, source: str, site: SiteNames) -> Cre
     asides, the page footer, links, comments and teaser boxes. A bare "von"/"by" needs a
     full name unless a date precedes it; a heading starting with "Von" is a title.
     """
-    h1 = next(tree.iter("h1"), None)
-    region = None if h1 is None else next(h1.iterancestors("article", "main"), None)
+    region = _headline_region(tree)
     for element, tail, text in _label_nodes(tree, source):
         found = _label_credit(element, tail, text, region, site)
         if found:
@@ -136,8 +135,7 @@ def profile_links(tree: html.HtmlElement, source: str) -> Iterator[str]:
     """
     if "/autor" not in source and "/author" not in source:
         return
-    h1 = next(tree.iter("h1"), None)
-    region = None if h1 is None else next(h1.iterancestors("article", "main"), None)
+    region = _headline_region(tree)
     for link in islice(_PROFILE_LINKS(tree), _MAX_LABELS):
         if not _PROFILE_PATH.search(link.get("href", "")):
             continue
@@ -147,6 +145,12 @@ def profile_links(tree: html.HtmlElement, source: str) -> Iterator[str]:
         text = " ".join((named[0] if named else link).text_content().split())
         if 2 <= len(text) <= _MAX_BYLINE_CHARS:
             yield text
+
+
+def _headline_region(tree: html.HtmlElement) -> html.HtmlElement | None:
+    """The <article> or <main> around the first <h1>: where the article's own byline is."""
+    h1 = next(tree.iter("h1"), None)
+    return None if h1 is None else next(h1.iterancestors("article", "main"), None)
 
 
 def _label_nodes(

@@ -625,8 +625,9 @@ def _fold_site(
         touched_old, touched_ids_in_corpus = None, set()
     if fetches is None and not touched_ids_in_corpus:
         return
-    kept_old = _without(touched_old, seen.retracted) if touched_old is not None else None
-    if touched_old is not None and kept_old is not None:
+    kept_old = None
+    if touched_old is not None:
+        kept_old = _without(touched_old, seen.retracted)
         report.retracted_versions += touched_old.num_rows - kept_old.num_rows
     fresh = _without(fetches, seen.retracted) if fetches is not None else None
     candidates = [_conform_loose(t) for t in (kept_old, fresh) if t is not None and t.num_rows]

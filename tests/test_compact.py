@@ -323,3 +323,32 @@ def test_only_content_verdicts_of_the_latest_cleaning_retract(tmp_path: Path) ->
     assert report.retracted_versions == 0
     (row,) = read_current(tmp_path).to_pylist()
     assert row["cleaner_version"] == "newest"
+
+
+def test_a_real_reclean_with_stricter_rules_retracts_through_the_cli(tmp_path: Path) -> None:
+    """End to end: the sample WARC re-cleaned and compacted, then re-cleaned with rules that
+    leave xtranews pages no text (every line dropped: empty_body) and compacted again: those
+    articles leave the corpus, the other sites' stay."""
+    sample = Path(__file__).parents[1] / "data" / "samples" / "sample-local-news.warc.gz"
+    data = tmp_path / "data"
+    assert main(["reclean", str(sample), "--out", str(data), "--quiet", "--workers", "1"]) == 0
+    assert main(["compact", "--data-dir", str(data)]) == 0
+    before = {r["url"]: r["site"] for r in read_current(data).to_pylist()}
+    assert "xtranews" in before.values() and len(set(before.values())) > 1
+    sites = (Path(__file__).parents[1] / "crawler" / "sites.toml").read_text(encoding="utf-8")
+    strict = sites.replace(
+        "[site.politeness]\ndownload_delay = 10.0",
+        "[site.cleaning]\ndrop_lines = ['.*']\n\n[site.politeness]\ndownload_delay = 10.0",
+        1,  # the first site: xtranews
+    )
+    assert strict != sites
+    strict_file = tmp_path / "strict-sites.toml"
+    strict_file.write_text(strict, encoding="utf-8")
+    argv = ["reclean", str(sample), "--out", str(data), "--sites-file", str(strict_file)]
+    assert main([*argv, "--quiet", "--workers", "1"]) == 0
+    assert main(["compact", "--data-dir", str(data)]) == 0
+    after = {r["url"] for r in read_current(data).to_pylist()}
+    assert after == {url for url, site in before.items() if site != "xtranews"}
+    assert {r["url"] for r in read_history(data).to_pylist()} == after
+    rejected = {r["final_url"] for r in read_pages(data).to_pylist() if r["reason"] == "empty_body"}
+    assert rejected == set(before) - after
